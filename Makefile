@@ -1,0 +1,34 @@
+# The README's commands. Every target is idempotent.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+CHAOSEXT := $(VENV)/bin/chaosext
+
+.PHONY: setup demo test lint kube-up kube-down stack-up stack-down bench
+
+setup:            ## install everything (apt, venv, Kafka jars, Toxiproxy, Kubernetes binaries) into caches
+	bash scripts/setup.sh
+
+demo:             ## the main job: stack up, run every experiment, keep journals, stack down
+	bash scripts/run-experiments.sh
+
+test:             ## the whole test suite against real components (starts what it needs)
+	bash scripts/test.sh
+
+lint:
+	$(VENV)/bin/ruff check chaosext tests bench cluster/services
+	$(VENV)/bin/mypy chaosext
+
+kube-up:
+	@$(PY) -m chaosext.localkube up
+
+kube-down:
+	@$(PY) -m chaosext.localkube down
+
+stack-up:
+	$(CHAOSEXT) stack up
+
+stack-down:
+	$(CHAOSEXT) stack down
+
+bench:
+	$(PY) bench/stack_up.py

@@ -1,0 +1,328 @@
+"""Certificate faults on Kubernetes: replace the data of a TLS Secret (``kubernetes.io/tls``) and,
+when the workload does not reload mounted Secrets, rollout-restart it.
+
+The CA that signs a rotated (or expired) certificate comes from ``ca_secret`` (a Secret with the
+CA's ``tls.crt``/``tls.key``). With ``new_ca`` a fresh CA signs it and the trust bundles (the
+Secret's own ``ca.crt`` and, if given, a ConfigMap's ``ca.crt``) get the new CA added. Undo puts
+the old Secret (and ConfigMap) data back exactly and restarts the workload again if it was
+restarted. The old data (private key included) is kept in a private local backup, never in a
+marker, a result or a log.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Callable
+from typing import Any
+
+from chaoslib.exceptions import ActivityFailed
+from chaoslib.types import Configuration, Secrets
+from cryptography import x509
+from kubernetes import client
+from kubernetes.client.rest import ApiException
+
+from chaosext import kube
+from chaosext.certificate import backup
+from chaosext.certificate.material import CA, Served, describe, load_ca_pair, sans_of
+from chaosext.faults import engine, markers
+from chaosext.faults.markers import FaultMarker
+from chaosext.rollout import kubernetes as rollout
+
+__all__ = ["RELOADS_ANNOTATION", "find_leftovers", "inject", "undo"]
+
+FAMILY = "certificate"
+RELOADS_ANNOTATION = "chaosext.io/reloads-tls"
+"""On a workload: "true" when it re-reads a rotated mounted Secret by itself (no restart needed)."""
+
+Builder = Callable[[CA | None, list[str], list[str]], tuple[Served, CA | None]]
+"""(the signing CA if known, the current names and IPs) -> (what to serve, the new CA to trust or None)"""
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def _unb64(data: str | bytes) -> bytes:
+    return base64.b64decode(data)
+
+
+def _core(context: str | None) -> client.CoreV1Api:
+    return client.CoreV1Api(kube.client_for({"KUBERNETES_CONTEXT": context} if context else None))
+
+
+def _read_secret(core: client.CoreV1Api, name: str, ns: str, argument: str) -> client.V1Secret:
+    try:
+        return core.read_namespaced_secret(name, ns)
+    except ApiException as exc:
+        if exc.status == 404:
+            raise ActivityFailed(
+                f"'{argument}': Secret {name!r} not found in namespace {ns!r}; nothing changed"
+            ) from None
+        raise kube.api_error(exc, f"reading Secret {ns}/{name}") from None
+
+
+def _read_configmap(core: client.CoreV1Api, name: str, ns: str) -> client.V1ConfigMap:
+    try:
+        return core.read_namespaced_config_map(name, ns)
+    except ApiException as exc:
+        if exc.status == 404:
+            raise ActivityFailed(
+                f"'trust_bundle_configmap': ConfigMap {name!r} not found in namespace {ns!r}; nothing changed"
+            ) from None
+        raise kube.api_error(exc, f"reading ConfigMap {ns}/{name}") from None
+
+
+def _signing_ca(core: client.CoreV1Api, ca_secret: str | None, ns: str) -> CA | None:
+    if not ca_secret:
+        return None
+    data = _read_secret(core, ca_secret, ns, "ca_secret").data or {}
+    if "tls.crt" not in data or "tls.key" not in data:
+        raise ActivityFailed(f"'ca_secret': Secret {ns}/{ca_secret} has no tls.crt/tls.key; nothing changed")
+    try:
+        return load_ca_pair(_unb64(data["tls.crt"]), _unb64(data["tls.key"]), f"Secret {ns}/{ca_secret}")
+    except ValueError as exc:
+        raise ActivityFailed(f"'ca_secret': {exc}; nothing changed") from None
+
+
+def _should_restart(
+    restart: bool | None,
+    workload: str | None,
+    kind: str,
+    ns: str,
+    configuration: Configuration,
+    secrets: Secrets,
+) -> bool:
+    if not workload:
+        if restart:
+            raise ActivityFailed("'restart' is true but no 'workload' is named; nothing changed")
+        return False
+    obj = rollout.read_workload(workload, kind, ns, configuration, secrets)  # missing: clear error
+    if restart is not None:
+        return bool(restart)
+    reloads = (obj.metadata.annotations or {}).get(RELOADS_ANNOTATION, "false").lower() == "true"
+    return not reloads
+
+
+def inject(
+    kind: str,
+    description: str,
+    build: Builder,
+    *,
+    secret: str,
+    namespace: str | None,
+    ca_secret: str | None,
+    trust_bundle_configmap: str | None,
+    workload: str | None,
+    workload_kind: str,
+    restart: bool | None,
+    seconds: float,
+    timeout: float,
+    configuration: Configuration,
+    secrets: Secrets,
+) -> dict[str, Any]:
+    ns = kube.namespace_of(namespace, configuration)
+    core = client.CoreV1Api(kube.api_client(configuration, secrets))
+    current = _read_secret(core, secret, ns, "secret")
+    data: dict[str, str] = {k: str(v) for k, v in (current.data or {}).items()}
+    if "tls.crt" not in data or "tls.key" not in data:
+        raise ActivityFailed(
+            f"'secret': {ns}/{secret} is not a TLS Secret (no tls.crt/tls.key); nothing changed"
+        )
+    active = [m for m in markers.list_markers(family=FAMILY) if m.target == f"secret/{ns}/{secret}"]
+    if active:
+        raise ActivityFailed(
+            f"Secret {ns}/{secret} already has a certificate fault ({active[0].id}); "
+            "roll it back first; nothing changed"
+        )
+    version = getattr(current.metadata, "resource_version", None)
+    signing = _signing_ca(core, ca_secret, ns)
+    bundle_cm = _read_configmap(core, trust_bundle_configmap, ns) if trust_bundle_configmap else None
+    do_restart = _should_restart(restart, workload, workload_kind, ns, configuration, secrets)
+    try:
+        old_cert = x509.load_pem_x509_certificate(_unb64(data["tls.crt"]))
+    except ValueError as exc:
+        raise ActivityFailed(f"'secret': {ns}/{secret} tls.crt is not a PEM certificate: {exc}") from None
+    names, ips = sans_of(old_cert)
+    try:
+        served, trust_ca = build(signing, names, ips)
+    except ValueError as exc:
+        raise ActivityFailed(f"cannot make the certificate: {exc}; nothing changed") from None
+
+    new_data = {**data, "tls.crt": _b64(served.cert_pem), "tls.key": _b64(served.key_pem)}
+    if trust_ca is not None and "ca.crt" in data:
+        new_data["ca.crt"] = _b64(_unb64(data["ca.crt"]).rstrip() + b"\n" + trust_ca.pem)
+    new_bundle: dict[str, str] | None = None
+    if trust_ca is not None and bundle_cm is not None:
+        old_bundle = (bundle_cm.data or {}).get("ca.crt", "")
+        new_bundle = {
+            "ca.crt": old_bundle.rstrip() + ("\n" if old_bundle.strip() else "") + trust_ca.pem.decode()
+        }
+
+    fault_id = markers.new_id(FAMILY)
+    expires_at = time.time() + seconds
+    context = kube.current_context(secrets)
+    saved = backup.save(
+        fault_id,
+        {
+            "secret_data": data,
+            "configmap_data": dict(bundle_cm.data or {}) if bundle_cm is not None else None,
+        },
+    )
+    marker = FaultMarker(
+        id=fault_id,
+        family=FAMILY,
+        kind=kind,
+        target=f"secret/{ns}/{secret}",
+        description=f"{description} for {seconds:g}s (Secret {ns}/{secret}"
+        f"{f', restarting {workload_kind} {workload}' if do_restart else ''})",
+        undo="chaosext.certificate.kubernetes:undo",
+        undo_args={
+            "backup_file": saved,
+            "namespace": ns,
+            "secret": secret,
+            "context": context,
+            "configmap": trust_bundle_configmap if new_bundle is not None else None,
+            "workload": workload if do_restart else None,
+            "workload_kind": workload_kind,
+        },
+        expires_at=expires_at,
+    )
+    marks = kube.expiry_annotations(fault_id, expires_at)
+
+    def apply() -> dict[str, Any]:
+        changed: dict[str, Any] = {
+            "secret": f"{ns}/{secret}",
+            "old": describe(old_cert),
+            "new": describe(served.cert_pem),
+            "keys_changed": sorted(k for k in new_data if new_data[k] != data.get(k)),
+        }
+        if new_bundle is not None and bundle_cm is not None:
+            # trust first, then the certificate
+            _patch_configmap(core, trust_bundle_configmap or "", ns, new_bundle, marks)
+            changed["trust_bundle_configmap"] = f"{ns}/{trust_bundle_configmap}"
+        body = {
+            "metadata": {
+                "annotations": marks,
+                "labels": {kube.FAULT_LABEL: FAMILY},
+                "resourceVersion": version,
+            },
+            "data": new_data,
+        }
+        try:
+            core.patch_namespaced_secret(secret, ns, body)
+        except ApiException as exc:
+            raise kube.api_error(exc, f"updating Secret {ns}/{secret}") from None
+        if do_restart and workload:
+            changed["restart"] = rollout.restart(workload, workload_kind, ns, configuration, secrets)
+            changed["rollout"] = rollout.wait_complete(
+                workload, workload_kind, ns, timeout, configuration, secrets
+            )
+        return changed
+
+    try:
+        return engine.activate(marker, apply)
+    finally:
+        if markers.load(fault_id) is None:
+            backup.drop(saved)
+
+
+def _patch_configmap(
+    core: client.CoreV1Api, name: str, ns: str, data: dict[str, Any], annotations: dict[str, Any]
+) -> None:
+    try:
+        core.patch_namespaced_config_map(name, ns, {"metadata": {"annotations": annotations}, "data": data})
+    except ApiException as exc:
+        if exc.status != 404:
+            raise kube.api_error(exc, f"updating ConfigMap {ns}/{name}") from None
+
+
+def undo(
+    backup_file: str,
+    namespace: str,
+    secret: str,
+    context: str | None = None,
+    configmap: str | None = None,
+    workload: str | None = None,
+    workload_kind: str = "deployment",
+) -> None:
+    """Put the old Secret (and trust bundle) data back exactly; restart the workload again if it was
+    restarted for the fault. Idempotent."""
+    saved = backup.load(backup_file)
+    if saved is None:
+        return
+    core = _core(context)
+    unmark = {kube.FAULT_ANNOTATION: None, kube.EXPIRES_ANNOTATION: None}
+    try:
+        now = core.read_namespaced_secret(secret, namespace)
+    except ApiException as exc:
+        if exc.status != 404:
+            raise kube.api_error(exc, f"reading Secret {namespace}/{secret}") from None
+        now = None
+    if now is not None:
+        old: dict[str, str] = saved["secret_data"]
+        data: dict[str, str | None] = {k: old.get(k) for k in {*old, *(now.data or {})}}
+        body = {"metadata": {"annotations": unmark, "labels": {kube.FAULT_LABEL: None}}, "data": data}
+        try:
+            core.patch_namespaced_secret(secret, namespace, body)
+        except ApiException as exc:
+            if exc.status != 404:
+                raise kube.api_error(exc, f"restoring Secret {namespace}/{secret}") from None
+    if configmap and saved.get("configmap_data") is not None:
+        old_cm: dict[str, str] = saved["configmap_data"]
+        try:
+            current = core.read_namespaced_config_map(configmap, namespace)
+            cm_data = {k: old_cm.get(k) for k in {*old_cm, *(current.data or {})}}
+            _patch_configmap(core, configmap, namespace, cm_data, unmark)
+        except ApiException as exc:
+            if exc.status != 404:
+                raise kube.api_error(exc, f"restoring ConfigMap {namespace}/{configmap}") from None
+    if workload:
+        _restart_again(workload, workload_kind, namespace, context)
+    backup.drop(backup_file)
+
+
+def _restart_again(name: str, kind: str, namespace: str, context: str | None) -> None:
+    from datetime import UTC, datetime
+
+    apps = client.AppsV1Api(kube.client_for({"KUBERNETES_CONTEXT": context} if context else None))
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # never equal to the fault's restart
+    patch = {
+        "spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": stamp}}}}
+    }
+    patcher = (
+        apps.patch_namespaced_deployment
+        if kind.lower() == "deployment"
+        else apps.patch_namespaced_stateful_set
+    )
+    try:
+        patcher(name, namespace, patch)
+    except ApiException as exc:
+        if exc.status != 404:
+            raise kube.api_error(exc, f"restarting {kind} {namespace}/{name}") from None
+
+
+# ---- leftovers (for `chaosext cleanup`, wired in by the lead) -------------------------------------
+def find_leftovers(context: str | None = None) -> list[dict[str, Any]]:
+    """Secrets a certificate fault changed and that still carry its marks (label ``chaosext.io/fault``).
+    Their old data is restored by the fault's marker (``chaosext cleanup`` on the machine that made it)."""
+    core = _core(context)
+    try:
+        found = core.list_secret_for_all_namespaces(label_selector=f"{kube.FAULT_LABEL}={FAMILY}").items
+    except ApiException as exc:
+        raise kube.api_error(exc, "listing Secrets changed by certificate faults") from None
+    rows = []
+    for obj in found:
+        meta = obj.metadata
+        assert meta is not None
+        ann = meta.annotations or {}
+        rows.append(
+            {
+                "namespace": meta.namespace,
+                "secret": meta.name,
+                "fault_id": ann.get(kube.FAULT_ANNOTATION),
+                "expires_at": ann.get(kube.EXPIRES_ANNOTATION),
+                "has_local_marker": markers.load(str(ann.get(kube.FAULT_ANNOTATION))) is not None,
+            }
+        )
+    return rows

@@ -1,0 +1,179 @@
+"""Certificate faults on the local stack: replace payment-service's certificate files.
+
+payment-service re-reads ``TLS_CERT_FILE``/``TLS_KEY_FILE`` when they change and clients re-read
+their trust bundle (``CA_FILE``): a fault writes new files atomically, keeps the old ones in a
+private backup, and waits until both payment-service replicas serve the new certificate.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from chaoslib.exceptions import ActivityFailed
+from cryptography import x509
+
+from chaosext.certificate import backup, trust
+from chaosext.certificate.handshake import handshake
+from chaosext.certificate.material import CA, Served, describe, load_ca_pair, pem_certs, sans_of
+from chaosext.faults import engine, markers
+from chaosext.faults.markers import FaultMarker
+from chaosext.stack.config import StackConfig, load_config
+
+__all__ = ["Builder", "inject", "undo"]
+
+FAMILY = "certificate"
+Builder = Callable[[CA, list[str], list[str], bytes], Served]
+"""(the stack CA, the names and IPs of the current certificate, the current trust bundle) -> what to serve"""
+
+
+def _write(path: Path, data: bytes, private: bool = False) -> None:
+    tmp = path.with_name(f".{path.name}.chaosext.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o644)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, path)
+
+
+def _replicas(config: StackConfig) -> list[tuple[str, int]]:
+    return [
+        ("payment-service-1", config.ports.payment_service_1),
+        ("payment-service-2", config.ports.payment_service_2),
+    ]
+
+
+def _clients(config: StackConfig) -> list[str]:
+    """The metrics URLs of the stack's TLS clients (they trust ``CA_FILE``)."""
+    p = config.ports
+    return [f"{config.url(port)}/metrics" for port in (p.checkout_api_1, p.checkout_api_2, p.order_consumer)]
+
+
+def _wait_served(config: StackConfig, fingerprint: str, timeout: float) -> dict[str, Any]:
+    """Until every payment-service replica serves the certificate ``fingerprint`` (real handshakes)."""
+    deadline = time.monotonic() + timeout
+    seen: dict[str, Any] = {}
+    while True:
+        for name, port in _replicas(config):
+            try:
+                got = handshake(config.host, port, config.payment_dns_name, str(config.ca_bundle), timeout=3)
+                seen[name] = got["certificate"]["fingerprint_sha256"]
+            except OSError as exc:
+                seen[name] = f"unreachable: {exc}"
+        if all(v == fingerprint for v in seen.values()):
+            return seen
+        if time.monotonic() > deadline:
+            raise ActivityFailed(f"payment-service did not serve the new certificate in {timeout:g}s: {seen}")
+        time.sleep(0.2)
+
+
+def inject(
+    kind: str, description: str, build: Builder, seconds: float, trust_wait: float, wait_timeout: float
+) -> dict[str, Any]:
+    config = load_config()
+    files = {"cert": config.payment_cert_file, "key": config.payment_key_file, "bundle": config.ca_bundle}
+    missing = [str(p) for p in (*files.values(), config.ca_file, config.ca_key_file) if not p.exists()]
+    if missing:
+        raise ActivityFailed(
+            f"the stack's TLS files are missing ({', '.join(missing)}): is the stack up? nothing changed"
+        )
+    active = markers.list_markers(family=FAMILY)
+    if active:
+        raise ActivityFailed(
+            f"a certificate fault is already active ({active[0].id}: "
+            f"{active[0].description}); roll it back first; nothing changed"
+        )
+    try:
+        ca = load_ca_pair(config.ca_file.read_bytes(), config.ca_key_file.read_bytes(), str(config.ca_file))
+        old = {name: path.read_bytes() for name, path in files.items()}
+        names, ips = sans_of(x509.load_pem_x509_certificate(old["cert"]))
+        served = build(ca, names, ips, old["bundle"])
+    except ValueError as exc:
+        raise ActivityFailed(f"cannot make the certificate: {exc}; nothing changed") from None
+    fault_id = markers.new_id(FAMILY)
+    saved = backup.save(fault_id, {"files": {str(files[n]): old[n].decode() for n in files}})
+    marker = FaultMarker(
+        id=fault_id,
+        family=FAMILY,
+        kind=kind,
+        target=f"local:payment-service:{config.payment_cert_file}",
+        description=f"{description} for {seconds:g}s (payment-service, local stack)",
+        undo="chaosext.certificate.local:undo",
+        undo_args={
+            "backup_file": saved,
+            "private": [str(files["key"])],
+            "order": [str(files["cert"]), str(files["key"]), str(files["bundle"])],
+            "bundle": str(files["bundle"]),
+            "server_name": config.payment_dns_name,
+            "replicas": [[config.host, port] for _, port in _replicas(config)],
+            "fingerprint": describe(old["cert"])["fingerprint_sha256"],
+        },
+        expires_at=time.time() + seconds,
+    )
+    new_info = describe(served.cert_pem)
+
+    def apply() -> dict[str, Any]:
+        changed: dict[str, Any] = {"old": describe(old["cert"]), "new": new_info, "files": []}
+        if served.bundle_pem is not None:
+            before = {url: trust.ca_reloads(url) for url in _clients(config)}
+            # clients first trust the new CA, then the certificate changes: no failed handshake
+            _write(files["bundle"], served.bundle_pem)
+            changed["files"].append(str(files["bundle"]))
+            changed["trust_bundle_cas"] = len(pem_certs(served.bundle_pem))
+            changed["clients_reloaded_trust"] = trust.wait_reloaded(before, trust_wait)
+        _write(files["key"], served.key_pem, private=True)
+        _write(files["cert"], served.cert_pem)
+        changed["files"] += [str(files["key"]), str(files["cert"])]
+        changed["served_by"] = _wait_served(config, str(new_info["fingerprint_sha256"]), wait_timeout)
+        return changed
+
+    try:
+        return engine.activate(marker, apply)
+    finally:
+        if markers.load(fault_id) is None:
+            backup.drop(saved)
+
+
+def undo(
+    backup_file: str,
+    order: list[str],
+    private: list[str],
+    bundle: str | None = None,
+    replicas: list[list[Any]] | None = None,
+    server_name: str = "",
+    fingerprint: str = "",
+) -> None:
+    """Put the replaced files back: certificate and key first, then (once the old certificate is
+    served again, so no client ever distrusts what it is served) the trust bundle. Idempotent."""
+    saved = backup.load(backup_file)
+    if saved is None:
+        return
+    files: dict[str, str] = saved["files"]
+    for path in order:
+        if path in files and path != bundle:
+            _write(Path(path), files[path].encode(), private=path in private)
+    if replicas and fingerprint:  # return once the old certificate is served again (bounded)
+        _wait_fingerprint([(str(h), int(p)) for h, p in replicas], server_name, fingerprint, 30.0)
+    if bundle and bundle in files:
+        _write(Path(bundle), files[bundle].encode())
+    backup.drop(backup_file)
+
+
+def _wait_fingerprint(
+    replicas: list[tuple[str, int]], server_name: str, fingerprint: str, timeout: float
+) -> None:
+    """Best effort, bounded: until every reachable replica serves ``fingerprint``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done = True
+        for host, port in replicas:
+            try:
+                got = handshake(host, port, server_name, None, timeout=2)["certificate"]["fingerprint_sha256"]
+            except OSError:
+                continue
+            done = done and got == fingerprint
+        if done:
+            return
+        time.sleep(0.2)

@@ -1,0 +1,102 @@
+"""Certificate probes: the certificate a service serves (serial, fingerprint, issuer, notAfter) and
+whether a verifying client's handshake succeeds; the certificate in a Kubernetes TLS Secret."""
+
+from __future__ import annotations
+
+import base64
+import ssl
+from typing import Any
+
+from chaoslib.exceptions import ActivityFailed
+from chaoslib.types import Configuration, Secrets
+from kubernetes import client
+from kubernetes.client.rest import ApiException
+
+from chaosext import kube
+from chaosext.certificate.handshake import handshake
+from chaosext.certificate.material import describe
+from chaosext.target import setting
+
+__all__ = ["handshake_succeeds", "secret_certificate", "served_certificate"]
+
+
+def _endpoint(host: str | None, port: int | None, server_name: str | None, ca_file: str | None,
+              configuration: Configuration) -> tuple[str, int, str, str | None]:
+    """Defaults: the local stack's payment frontend (HAProxy, TLS passthrough) and its CA bundle."""
+    if port is None or ca_file is None or server_name is None:
+        from chaosext.stack.config import load_config
+
+        config = load_config()
+        port = config.ports.payment if port is None else port
+        server_name = server_name or config.payment_dns_name
+        ca_file = ca_file or setting(configuration, "ca_file") or str(config.ca_bundle)
+    host = host or "127.0.0.1"
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+        raise ActivityFailed(f"'port' must be an integer 1..65535, got {port!r}")
+    return host, port, server_name, ca_file
+
+
+def served_certificate(
+    host: str | None = None,
+    port: int | None = None,
+    server_name: str | None = None,
+    ca_file: str | None = None,
+    timeout: float = 5.0,
+    configuration: Configuration = None,
+    secrets: Secrets = None,
+) -> dict[str, Any]:
+    """Connect to ``host:port`` with TLS (SNI ``server_name``) as a client does and report the
+    certificate served (serial, SHA-256 fingerprint, subject, issuer, notBefore/notAfter) and
+    whether a client trusting ``ca_file`` completes the handshake (``handshake_ok``, ``error``).
+    Defaults: the local stack's payment endpoint, payment.chaosext.test, the stack CA bundle."""
+    h, p, name, ca = _endpoint(host, port, server_name, ca_file, configuration)
+    try:
+        return handshake(h, p, name, ca, timeout)
+    except (OSError, ssl.SSLError) as exc:
+        raise ActivityFailed(f"no TLS connection to {h}:{p}: {exc}") from None
+
+
+def handshake_succeeds(
+    host: str | None = None,
+    port: int | None = None,
+    server_name: str | None = None,
+    ca_file: str | None = None,
+    timeout: float = 5.0,
+    configuration: Configuration = None,
+    secrets: Secrets = None,
+) -> bool:
+    """True when a client trusting ``ca_file`` completes a verified TLS handshake with ``host:port``
+    (same defaults as served_certificate); False when the certificate is refused or no TLS
+    connection can be made."""
+    h, p, name, ca = _endpoint(host, port, server_name, ca_file, configuration)
+    try:
+        return bool(handshake(h, p, name, ca, timeout)["handshake_ok"])
+    except (OSError, ssl.SSLError):
+        return False
+
+
+def secret_certificate(
+    secret: str = "payment-tls",
+    namespace: str | None = None,
+    configuration: Configuration = None,
+    secrets: Secrets = None,
+) -> dict[str, Any]:
+    """The certificate in the Kubernetes TLS Secret ``secret`` (serial, fingerprint, issuer,
+    notAfter; never the key), and the CAs of its ``ca.crt`` if it has one."""
+    ns = kube.namespace_of(namespace, configuration)
+    core = client.CoreV1Api(kube.api_client(configuration, secrets))
+    try:
+        obj = core.read_namespaced_secret(secret, ns)
+    except ApiException as exc:
+        if exc.status == 404:
+            raise ActivityFailed(f"'secret': Secret {secret!r} not found in namespace {ns!r}") from None
+        raise kube.api_error(exc, f"reading Secret {ns}/{secret}") from None
+    data = obj.data or {}
+    if "tls.crt" not in data:
+        raise ActivityFailed(f"'secret': {ns}/{secret} has no tls.crt")
+    from chaosext.certificate.material import pem_certs
+
+    cas = [describe(c) for c in pem_certs(base64.b64decode(data["ca.crt"]))] if "ca.crt" in data else []
+    meta = obj.metadata
+    return {"secret": f"{ns}/{secret}", "resource_version": getattr(meta, "resource_version", None),
+            "certificate": describe(base64.b64decode(data["tls.crt"])), "ca": cas}

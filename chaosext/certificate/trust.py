@@ -1,0 +1,39 @@
+"""Has every client re-read its trust bundle? Read from the clients' own metrics
+(``tls_reloads_total{kind="client_ca",result="success"}``, exported by the sample services)."""
+
+from __future__ import annotations
+
+import time
+
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+
+__all__ = ["ca_reloads", "wait_reloaded"]
+
+
+def ca_reloads(metrics_url: str) -> float | None:
+    """How many times the client at ``metrics_url`` re-read its CA bundle; None if it is unreachable."""
+    try:
+        text = requests.get(metrics_url, timeout=2).text
+    except requests.RequestException:
+        return None
+    total = 0.0
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "tls_reloads_total" and sample.labels.get("kind") == "client_ca" \
+                    and sample.labels.get("result") == "success":
+                total += sample.value
+    return total
+
+
+def wait_reloaded(before: dict[str, float | None], timeout: float) -> dict[str, bool]:
+    """Until each reachable client's count rose above ``before`` (or ``timeout``): who reloaded."""
+    deadline = time.monotonic() + timeout
+    seen = {url: False for url, count in before.items() if count is not None}
+    while True:
+        for url in [u for u, done in seen.items() if not done]:
+            now = ca_reloads(url)
+            seen[url] = now is not None and now > (before[url] or 0.0)
+        if all(seen.values()) or time.monotonic() > deadline:
+            return seen
+        time.sleep(0.2)

@@ -1,0 +1,1 @@
+"""Config reload mid-traffic: flip a timeout or pool size of a running service, then restore."""

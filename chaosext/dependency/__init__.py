@@ -1,0 +1,1 @@
+"""Dependency faults through Toxiproxy: latency, connection resets, hangs, dependency down."""

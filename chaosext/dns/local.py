@@ -1,0 +1,71 @@
+"""DNS faults on the local stack: set through the stack DNS server's control API.
+
+The server also expires each fault by itself at ``expires_at``, so a fault never outlives its
+duration even if both the experiment and the reaper die.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from chaoslib.exceptions import ActivityFailed
+
+from chaosext.dns.client import DnsControl, control_url
+from chaosext.dns.spec import DnsFaultSpec
+from chaosext.faults import engine, markers
+from chaosext.faults.markers import FaultMarker
+
+__all__ = ["active_faults", "inject", "undo"]
+
+FAMILY = "dns"
+
+
+def inject(spec: DnsFaultSpec, seconds: float, configuration: dict[str, Any] | None) -> dict[str, Any]:
+    url = control_url(configuration)
+    control = DnsControl(url)
+    current = control.faults()  # unreachable server: clear error, nothing changed
+    if spec.name in current:
+        raise ActivityFailed(
+            f"'name' {spec.name!r} already has a DNS fault on {url} ({current[spec.name]['kind']}); "
+            "remove it first (remove_dns_faults); nothing changed"
+        )
+    fault_id = markers.new_id(FAMILY)
+    expires_at = time.time() + seconds
+    marker = FaultMarker(
+        id=fault_id,
+        family=FAMILY,
+        kind=spec.kind,
+        target=f"dns:{url}:{spec.name}",
+        description=f"{spec.describe()} for {seconds:g}s (local DNS server {url})",
+        undo="chaosext.dns.local:undo",
+        undo_args={"url": url, "name": spec.name, "expires_at": expires_at},
+        expires_at=expires_at,
+    )
+
+    def apply() -> dict[str, Any]:
+        fault = control.put(spec.name, spec.body(expires_at))
+        return {"dns_server_control": url, "name": spec.name, "fault": fault}
+
+    return engine.activate(marker, apply)
+
+
+def undo(url: str, name: str, expires_at: float | None = None) -> None:
+    """Remove the fault on ``name``, unless the one there now is somebody else's (another expiry)."""
+    control = DnsControl(url)
+    try:
+        current = control.faults().get(name)
+    except ActivityFailed:
+        current = None  # unreachable: delete() below tolerates a stopped server
+    if (
+        current is not None
+        and expires_at is not None
+        and abs(float(current["expires_at"]) - expires_at) > 0.01
+    ):
+        return  # the fault there now is another one
+    control.delete(name)
+
+
+def active_faults(configuration: dict[str, Any] | None) -> dict[str, Any]:
+    url = control_url(configuration)
+    return {"dns_server_control": url, "faults": DnsControl(url).faults()}

@@ -1,0 +1,157 @@
+"""SLO figures out of the evidence block, formatted the way the experiment log writes them."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from chaosext.evidence.journal import Journal, evidence, parse_time
+
+__all__ = [
+    "Peak",
+    "Series",
+    "fault_window",
+    "fmt_ms",
+    "fmt_rate",
+    "phase_figures",
+    "series",
+    "summarize",
+    "thresholds",
+    "worst",
+]
+
+Series = list[tuple[float, float]]
+
+# the known figures, in display order: key -> label
+LABELS = {
+    "client_p99_ms": "p99",
+    "server_p99_ms": "server p99",
+    "p99_ms": "p99",
+    "error_rate": "5xx",
+}
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def fmt_ms(value: float | None) -> str:
+    """210 -> ``210 ms``; 1234 -> ``1.23 s``."""
+    if value is None:
+        return "n/a"
+    if value >= 1000:
+        return f"{value / 1000:.3g} s"
+    return f"{value:.3g} ms" if value < 100 else f"{value:.0f} ms"
+
+
+def fmt_rate(value: float | None) -> str:
+    """A ratio (0.008) as a percentage (``0.8%``)."""
+    if value is None:
+        return "n/a"
+    percent = value * 100
+    if percent == 0:
+        return "0%"
+    return f"{percent:.2g}%" if percent < 1 else f"{percent:.3g}%"
+
+
+def fmt_figure(key: str, value: float) -> str:
+    if key == "error_rate" or key.endswith("_rate"):
+        return fmt_rate(value)
+    if key.endswith("_ms"):
+        return fmt_ms(value)
+    return f"{value:g}"
+
+
+def phase_figures(journal: Journal, phase: str) -> dict[str, float]:
+    """``slo.<phase>`` figures (before / during / after) as numbers; non-numbers are dropped."""
+    slo = evidence(journal).get("slo")
+    block = slo.get(phase) if isinstance(slo, dict) else None
+    if not isinstance(block, dict):
+        return {}
+    figures: dict[str, float] = {}
+    for key, value in block.items():
+        number = _number(value)
+        if number is not None:
+            figures[str(key)] = number
+    return figures
+
+
+def summarize(figures: dict[str, float]) -> str:
+    """``p99 210 ms (server 180 ms), 5xx 0.02%``; empty string when there is nothing."""
+    parts: list[str] = []
+    p99 = figures.get("client_p99_ms", figures.get("p99_ms"))
+    if p99 is not None:
+        server = figures.get("server_p99_ms")
+        parts.append(f"p99 {fmt_ms(p99)}" + (f" (server {fmt_ms(server)})" if server is not None else ""))
+    elif "server_p99_ms" in figures:
+        parts.append(f"server p99 {fmt_ms(figures['server_p99_ms'])}")
+    if "error_rate" in figures:
+        parts.append(f"5xx {fmt_rate(figures['error_rate'])}")
+    for key, value in figures.items():
+        if key not in LABELS:
+            parts.append(f"{key} {fmt_figure(key, value)}")
+    return ", ".join(parts)
+
+
+def _timeline(journal: Journal) -> dict[str, Any]:
+    block = evidence(journal).get("timeline")
+    return block if isinstance(block, dict) else {}
+
+
+def series(journal: Journal, name: str) -> Series:
+    """One timeline series as sorted (unix_ts, value) pairs; malformed points are skipped."""
+    raw = _timeline(journal).get("series")
+    points = raw.get(name) if isinstance(raw, dict) else None
+    if not isinstance(points, list):
+        return []
+    clean: Series = []
+    for point in points:
+        if isinstance(point, list | tuple) and len(point) == 2:
+            ts, value = _number(point[0]), _number(point[1])
+            if ts is not None and value is not None:
+                clean.append((ts, value))
+    return sorted(clean)
+
+
+def thresholds(journal: Journal) -> dict[str, float]:
+    raw = _timeline(journal).get("thresholds")
+    if not isinstance(raw, dict):
+        return {}
+    return {str(k): n for k, v in raw.items() if (n := _number(v)) is not None}
+
+
+def fault_window(journal: Journal) -> tuple[float, float] | None:
+    """The fault window as unix timestamps (start, end); end defaults to the journal's end."""
+    window = evidence(journal).get("fault_window")
+    if not isinstance(window, dict):
+        return None
+    start = parse_time(window.get("start"))
+    end = parse_time(window.get("end")) or parse_time(journal.get("end"))
+    if start is None or end is None:
+        return None
+    return start.timestamp(), max(end.timestamp(), start.timestamp())
+
+
+@dataclass(frozen=True)
+class Peak:
+    value: float
+    offset_s: float  # seconds after the fault start (or after the first sample)
+    seconds_over: float  # how long the series stayed above the threshold (0 without a threshold)
+
+
+def worst(points: Series, origin: float, threshold: float | None) -> Peak | None:
+    """The peak of a series, when it happened relative to ``origin``, and the time spent over threshold."""
+    if not points:
+        return None
+    ts, value = max(points, key=lambda p: p[1])
+    over = 0.0
+    if threshold is not None:
+        for (t0, v0), (t1, _) in zip(points, points[1:], strict=False):
+            if v0 > threshold:
+                over += t1 - t0
+        if points[-1][1] > threshold and len(points) > 1:
+            over += (points[-1][0] - points[0][0]) / (len(points) - 1)
+    return Peak(value=value, offset_s=ts - origin, seconds_over=over)

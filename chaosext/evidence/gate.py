@@ -1,0 +1,219 @@
+"""The SLO gate: is a chaos run's journal a pass?
+
+A journal passes only when the run completed, the steady state was checked and held before
+and after the method, no method or rollback activity failed (a process activity that exits
+non-zero counts as failed, chaoslib only warns), no during-method check missed, every declared
+rollback was played and nothing aborted the run. Every breach is listed, in the order it
+happened; the first one is the headline.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from chaosext.evidence.journal import (
+    Journal,
+    JournalError,
+    activity_name,
+    evidence,
+    experiment_title,
+    load_journal,
+)
+from chaosext.evidence.redact import Redactor
+
+__all__ = ["Verdict", "evaluate", "exit_code", "judge"]
+
+_MAX_DETAIL = 160
+_WRAPPER = re.compile(r"^(?:chaoslib\.exceptions\.)?ActivityFailed: ")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    path: Path
+    title: str
+    reasons: tuple[str, ...] = ()
+    error: str | None = None  # the journal could not be judged (missing, invalid...)
+    duration_s: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None and not self.reasons
+
+    @property
+    def label(self) -> str:
+        if self.error is not None:
+            return "ERROR"
+        return "PASS" if self.passed else "FAIL"
+
+    @property
+    def first_reason(self) -> str:
+        if self.error is not None:
+            return self.error
+        return self.reasons[0] if self.reasons else "steady state held; no failed activity"
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 1] + "…"
+
+
+def _exception(run: dict[str, Any]) -> str:
+    exc = run.get("exception")
+    if isinstance(exc, list) and exc:
+        exc = exc[-1]
+    if not exc:
+        return "no error recorded"
+    return _short(_WRAPPER.sub("", str(exc)))
+
+
+def _process_exit(run: dict[str, Any]) -> int | None:
+    """The non-zero exit code of a process activity run without a tolerance, else None."""
+    activity = run.get("activity")
+    output = run.get("output")
+    if not isinstance(activity, dict) or not isinstance(output, dict) or "tolerance" in activity:
+        return None
+    provider = activity.get("provider")
+    if not isinstance(provider, dict) or provider.get("type") != "process":
+        return None
+    code = output.get("status")
+    return code if isinstance(code, int) and not isinstance(code, bool) and code != 0 else None
+
+
+def _describe_state(state: dict[str, Any]) -> str:
+    """Which probe broke a steady-state check, and how."""
+    for probe in state.get("probes") or []:
+        if not isinstance(probe, dict) or probe.get("tolerance_met", True) is not False:
+            continue
+        name = activity_name(probe)
+        if probe.get("status") == "failed":
+            return f"probe '{name}' failed: {_exception(probe)}"
+        output = probe.get("output")
+        if isinstance(output, dict) and "status" in output and set(output) <= {"status", "stdout", "stderr"}:
+            got = f"exit code {output['status']}"
+        else:
+            got = _short(repr(output))
+        activity = probe.get("activity")
+        tolerance = activity.get("tolerance") if isinstance(activity, dict) else None
+        return f"probe '{name}' out of tolerance (got {got}, tolerance {_short(repr(tolerance))})"
+    return "no probe recorded as failing"
+
+
+def _activity_breaches(runs: list[Any], phase: str) -> list[str]:
+    reasons: list[str] = []
+    for run in runs:
+        if not isinstance(run, dict):
+            continue
+        activity = run.get("activity")
+        kind = activity.get("type", "activity") if isinstance(activity, dict) else "activity"
+        label = f"{phase} {kind} '{activity_name(run)}'"
+        status = run.get("status")
+        if status == "failed":
+            reasons.append(f"{label} failed: {_exception(run)}")
+        elif status is None:
+            reasons.append(f"{label} did not finish")
+        elif (code := _process_exit(run)) is not None:
+            reasons.append(f"{label} exited with code {code}")
+    return reasons
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def evaluate(journal: Journal) -> list[str]:
+    """Every breach of one journal, in order; an empty list is a pass."""
+    reasons: list[str] = []
+    status = journal.get("status")
+    experiment = journal.get("experiment") or {}
+    states = journal.get("steady_states") or {}
+    abort = evidence(journal).get("abort")
+
+    if isinstance(abort, dict) or abort:
+        info = abort if isinstance(abort, dict) else {}
+        at = f" at {info['at']}" if info.get("at") else ""
+        reasons.append(f"aborted by chaosext{at}: {_short(str(info.get('reason') or 'no reason recorded'))}")
+    elif status == "aborted":
+        reasons.append("run aborted (status 'aborted'): an unexpected error stopped the experiment")
+    if status == "interrupted":
+        reasons.append("run interrupted (signal, control or exit) before it completed")
+    elif status not in ("completed", "failed", "aborted"):
+        reasons.append(f"run did not complete (status {status!r})")
+    stopped = status in ("interrupted", "aborted") or bool(abort)
+
+    before = states.get("before")
+    has_hypothesis = bool(experiment.get("steady-state-hypothesis"))
+    before_failed = False
+    if not has_hypothesis:
+        reasons.append("the experiment has no steady-state hypothesis: nothing was verified")
+    elif not isinstance(before, dict):
+        if not stopped:
+            reasons.append("steady state was not checked before the method")
+    elif before.get("steady_state_met") is not True:
+        before_failed = True
+        reasons.append(f"steady state not met before the method: {_describe_state(before)}")
+
+    runs = _list(journal.get("run"))
+    if not before_failed:
+        reasons.extend(_activity_breaches(runs, "method"))
+        declared = len(_list(experiment.get("method")))
+        if runs and len(runs) < declared:
+            reasons.append(f"method stopped after {len(runs)} of {declared} activities")
+        elif not runs and declared and not stopped and status == "completed":
+            reasons.append("the method did not run")
+
+    during = [s for s in _list(states.get("during")) if isinstance(s, dict)]
+    misses = [s for s in during if s.get("steady_state_met") is False]
+    if misses:
+        reasons.append(
+            f"steady state missed during the method in {len(misses)} of {len(during)} checks: "
+            f"{_describe_state(misses[0])}"
+        )
+
+    after = states.get("after")
+    if isinstance(after, dict) and after.get("steady_state_met") is not True:
+        reasons.append(f"steady state not met after the method: {_describe_state(after)}")
+    elif has_hypothesis and after is None and not before_failed and not stopped:
+        reasons.append("steady state was not checked after the method")
+    elif journal.get("deviated") is True and not isinstance(after, dict):
+        reasons.append("the run deviated from its steady state")
+
+    rollbacks = _list(journal.get("rollbacks"))
+    reasons.extend(_activity_breaches(rollbacks, "rollback"))
+    declared_rollbacks = len(_list(experiment.get("rollbacks")))
+    if declared_rollbacks and not rollbacks:
+        reasons.append(
+            f"{declared_rollbacks} rollback(s) declared but none were played"
+            " (run with --rollback-strategy always)"
+        )
+    elif 0 < len(rollbacks) < declared_rollbacks:
+        reasons.append(f"only {len(rollbacks)} of {declared_rollbacks} rollbacks were played")
+
+    if status == "failed" and not reasons:
+        reasons.append("run status is 'failed'")
+    return reasons
+
+
+def judge(path: Path) -> Verdict:
+    """Load and evaluate one journal; a bad file gives an ERROR verdict naming it (never an exception)."""
+    try:
+        journal = load_journal(path)
+    except JournalError as exc:
+        return Verdict(path=path, title=path.name, error=str(exc))
+    redactor = Redactor.for_journal(journal)
+    duration = journal.get("duration")
+    return Verdict(
+        path=path,
+        title=redactor.text(experiment_title(journal)),
+        reasons=tuple(redactor.text(reason) for reason in evaluate(journal)),
+        duration_s=float(duration) if isinstance(duration, int | float) else 0.0,
+    )
+
+
+def exit_code(verdicts: list[Verdict]) -> int:
+    """2 when any journal could not be judged, 1 when any breached, else 0."""
+    if any(v.error is not None for v in verdicts):
+        return 2
+    return 0 if all(v.passed for v in verdicts) else 1

@@ -1,0 +1,1 @@
+"""The machinery every fault family shares: markers, time bounds, guardrails, cleanup."""

@@ -1,0 +1,127 @@
+"""Activate and undo faults.
+
+Every fault is (1) recorded as a marker before it is applied, (2) applied, (3) watched by a
+detached reaper process that undoes it when its duration ends, even if the experiment process
+was killed. Rollback actions and ``chaosext cleanup`` undo it earlier through the same marker.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import importlib
+import logging
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from chaoslib.exceptions import ActivityFailed
+
+from chaosext.faults import markers
+from chaosext.faults.markers import FaultMarker
+from chaosext.faults.paths import faults_dir
+
+__all__ = ["activate", "check_duration", "undo", "undo_matching"]
+
+logger = logging.getLogger("chaosext")
+
+
+def check_duration(duration: float, name: str = "duration") -> float:
+    """A fault's duration must be a positive number of seconds."""
+    try:
+        value = float(duration)
+    except (TypeError, ValueError):
+        raise ActivityFailed(f"'{name}' must be a number of seconds, got {duration!r}") from None
+    if value <= 0:
+        raise ActivityFailed(f"'{name}' must be greater than 0 seconds, got {duration!r}")
+    return value
+
+
+@contextmanager
+def _locked(fault_id: str) -> Iterator[None]:
+    lock_path = faults_dir() / f"{fault_id}.lock"
+    with open(lock_path, "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@contextmanager
+def _environment(env: dict[str, str]) -> Iterator[None]:
+    """Undo where the fault was made: the stack's ports/state dir and kube config of that run."""
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _resolve(ref: str) -> Callable[..., Any]:
+    module_name, _, func_name = ref.partition(":")
+    module = importlib.import_module(module_name)
+    func: Callable[..., Any] = getattr(module, func_name)
+    return func
+
+
+def _spawn_reaper(fault_id: str) -> None:
+    log = open(faults_dir() / "reaper.log", "ab")  # noqa: SIM115 - handed to the child
+    subprocess.Popen(
+        [sys.executable, "-m", "chaosext.faults.reaper", fault_id],
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
+        close_fds=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    log.close()
+
+
+def activate(marker: FaultMarker, apply: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Record, apply and time-bound a fault. Returns the marker plus what ``apply`` reports.
+
+    If ``apply`` fails, the marker is undone at once (a half-applied fault is not left behind).
+    """
+    markers.save(marker)
+    try:
+        changed = apply()
+    except Exception:
+        undo(marker.id)
+        raise
+    if marker.expires_at is not None:
+        _spawn_reaper(marker.id)
+    logger.info("chaosext fault %s active: %s", marker.id, marker.description)
+    return {**marker.to_json(), "changed": changed}
+
+
+def undo(fault_id: str) -> dict[str, Any] | None:
+    """Undo one fault (idempotent). Returns its marker, or None if it was already gone."""
+    with _locked(fault_id):
+        marker = markers.load(fault_id)
+        if marker is None:
+            return None
+        with _environment(marker.env):
+            _resolve(marker.undo)(**marker.undo_args)
+        markers.delete(fault_id)
+    logger.info("chaosext fault %s removed: %s", marker.id, marker.description)
+    return {**marker.to_json(), "removed_at": time.time()}
+
+
+def undo_matching(family: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
+    """Undo every active fault of a family (and kind): what rollbacks call."""
+    done: list[dict[str, Any]] = []
+    for marker in markers.list_markers(family=family, kind=kind):
+        result = undo(marker.id)
+        if result is not None:
+            done.append(result)
+    return done

@@ -1,0 +1,96 @@
+"""Fault markers: one JSON file per active fault, so rollbacks, the expiry reaper and
+``chaosext cleanup`` can all find and undo it, even after the experiment process died."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chaosext.faults.paths import faults_dir
+
+__all__ = ["FaultMarker", "delete", "list_markers", "load", "new_id", "save"]
+
+
+ENV_KEYS = ("KUBECONFIG", "KUBERNETES_CONTEXT")
+
+
+def captured_env() -> dict[str, str]:
+    """The environment that locates the target (stack ports and state, kube config): undo runs
+    in it, even from another process (the reaper, ``chaosext cleanup``)."""
+    return {k: v for k, v in os.environ.items() if k.startswith("CHAOSEXT_") or k in ENV_KEYS}
+
+
+def new_id(family: str) -> str:
+    return f"{family}-{uuid.uuid4().hex[:12]}"
+
+
+@dataclass
+class FaultMarker:
+    """What a fault changed and how to undo it.
+
+    ``undo`` is ``"module:function"``; the function is called with ``**undo_args`` and must be
+    idempotent (undoing an already-undone fault is a no-op).
+    """
+
+    id: str
+    family: str
+    kind: str
+    target: str
+    description: str
+    undo: str
+    undo_args: dict[str, Any] = field(default_factory=dict)
+    started_at: float = field(default_factory=time.time)
+    expires_at: float | None = None
+    owner_pid: int = field(default_factory=os.getpid)
+    env: dict[str, str] = field(default_factory=captured_env)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _path(fault_id: str) -> Path:
+    return faults_dir() / f"{fault_id}.json"
+
+
+def save(marker: FaultMarker) -> Path:
+    path = _path(marker.id)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(marker.to_json(), indent=2, sort_keys=True))
+    os.replace(tmp, path)
+    return path
+
+
+def load(fault_id: str) -> FaultMarker | None:
+    path = _path(fault_id)
+    try:
+        return FaultMarker(**json.loads(path.read_text()))
+    except FileNotFoundError:
+        return None
+
+
+def delete(fault_id: str) -> bool:
+    try:
+        _path(fault_id).unlink()
+        return True
+    except FileNotFoundError:
+        return False
+
+
+def list_markers(family: str | None = None, kind: str | None = None) -> list[FaultMarker]:
+    out: list[FaultMarker] = []
+    for path in sorted(faults_dir().glob("*.json")):
+        try:
+            marker = FaultMarker(**json.loads(path.read_text()))
+        except (OSError, ValueError, TypeError):
+            continue
+        if family and marker.family != family:
+            continue
+        if kind and marker.kind != kind:
+            continue
+        out.append(marker)
+    return out

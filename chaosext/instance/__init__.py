@@ -1,0 +1,1 @@
+"""Instance faults: kill or stop processes (local stack) or pods (Kubernetes)."""

@@ -1,0 +1,88 @@
+"""Instances on Kubernetes: the pods of a workload, chosen by label selector."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from chaoslib.exceptions import ActivityFailed
+from chaoslib.types import Configuration, Secrets
+from kubernetes import client
+from kubernetes.client.rest import ApiException
+
+from chaosext import kube
+from chaosext.faults import guardrails
+
+__all__ = ["delete_pods", "pods_of", "ready_pods", "scale", "selector_for"]
+
+
+def selector_for(service: str, label_selector: str | None) -> str:
+    return label_selector or f"app.kubernetes.io/name={service}"
+
+
+def _core(configuration: Configuration, secrets: Secrets) -> client.CoreV1Api:
+    return client.CoreV1Api(kube.api_client(configuration, secrets))
+
+
+def pods_of(service: str, namespace: str, label_selector: str | None, configuration: Configuration,
+            secrets: Secrets) -> list[Any]:
+    selector = selector_for(service, label_selector)
+    try:
+        pods = _core(configuration, secrets).list_namespaced_pod(namespace, label_selector=selector).items
+    except ApiException as exc:
+        raise kube.api_error(exc, f"listing pods {selector!r} in {namespace}") from None
+    pods = [p for p in pods if p.metadata is not None and p.metadata.deletion_timestamp is None]
+    if not pods:
+        raise ActivityFailed(f"no pods match 'label_selector' {selector!r} in namespace {namespace!r} "
+                             f"(service {service!r})")
+    return list(pods)
+
+
+def _is_ready(pod: Any) -> bool:
+    return any(c.type == "Ready" and c.status == "True" for c in (pod.status.conditions or []))
+
+
+def ready_pods(pods: list[Any]) -> list[Any]:
+    return [p for p in pods if _is_ready(p)]
+
+
+def delete_pods(service: str, count: int, namespace: str, label_selector: str | None, grace_seconds: int | None,
+                configuration: Configuration, secrets: Secrets) -> list[dict[str, Any]]:
+    pods = pods_of(service, namespace, label_selector, configuration, secrets)
+    guardrails.check_replica_share(count, len(pods), f"pods of {service!r}", configuration)
+    candidates = ready_pods(pods) or pods
+    if len(candidates) < count:
+        raise ActivityFailed(f"only {len(candidates)} pods of {service!r} are candidates; cannot hit {count}")
+    victims = random.sample(candidates, count)
+    core = _core(configuration, secrets)
+    deleted = []
+    for pod in victims:
+        body = client.V1DeleteOptions(grace_period_seconds=grace_seconds)
+        try:
+            core.delete_namespaced_pod(pod.metadata.name, namespace, body=body)
+        except ApiException as exc:
+            if exc.status != 404:
+                raise kube.api_error(exc, f"deleting pod {namespace}/{pod.metadata.name}") from None
+        deleted.append({"pod": pod.metadata.name, "uid": pod.metadata.uid, "node": pod.spec.node_name,
+                        "grace_seconds": grace_seconds})
+    return deleted
+
+
+def scale(kind: str, name: str, namespace: str, replicas: int, context: str | None = None,
+          configuration: Configuration = None, secrets: Secrets = None) -> int:
+    """Set a workload's replicas; returns the previous count."""
+    api = kube.api_client(configuration, secrets) if configuration is not None else \
+        kube.client_for({"KUBERNETES_CONTEXT": context} if context else None)
+    apps = client.AppsV1Api(api)
+    try:
+        if kind == "statefulset":
+            current = apps.read_namespaced_stateful_set_scale(name, namespace)
+            apps.patch_namespaced_stateful_set_scale(name, namespace, {"spec": {"replicas": replicas}})
+        else:
+            current = apps.read_namespaced_deployment_scale(name, namespace)
+            apps.patch_namespaced_deployment_scale(name, namespace, {"spec": {"replicas": replicas}})
+    except ApiException as exc:
+        if exc.status == 404:
+            raise ActivityFailed(f"{kind} {name!r} not found in namespace {namespace!r}") from None
+        raise kube.api_error(exc, f"scaling {kind} {namespace}/{name}") from None
+    return int((current.spec.replicas if current.spec else 0) or 0)

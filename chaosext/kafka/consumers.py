@@ -1,0 +1,303 @@
+"""Consumer-side faults: pause or slow a consumer group's processing for a duration, and rewind
+its committed offsets (which needs the group paused while the offsets are written).
+
+Locally the consumer is a supervisor program (``order-consumer``): a pause stops it (it leaves
+the group), a slow-down freezes it with SIGSTOP for a share of every period. On Kubernetes the
+consumer is a Deployment: a pause scales it to 0, a slow-down scales it down to fewer replicas.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from aiokafka.structs import TopicPartition
+from chaoslib.exceptions import ActivityFailed
+from chaoslib.types import Configuration, Secrets
+
+from chaosext import kube
+from chaosext.faults import engine, markers
+from chaosext.faults.markers import FaultMarker
+from chaosext.kafka import admin
+from chaosext.kafka.connection import Connection, connection, run
+from chaosext.target import target_of
+
+__all__ = ["PAUSE", "REWIND", "SLOW", "pause", "rewind", "slow"]
+
+FAMILY = "kafka"
+PAUSE, SLOW, REWIND = "consumer-pause", "consumer-slow", "rewind-pause"
+
+
+def _busy(consumer: str) -> None:
+    for m in markers.list_markers(family=FAMILY):
+        if m.kind in (PAUSE, SLOW, REWIND) and m.target.endswith(f"/{consumer}"):
+            raise ActivityFailed(
+                f"'consumer' {consumer!r} is already under Kafka fault {m.id} ({m.kind}); nothing changed"
+            )
+
+
+def _pause_marker(
+    kind: str,
+    consumer: str,
+    seconds: float,
+    namespace: str | None,
+    configuration: Configuration,
+    secrets: Secrets,
+    description: str,
+) -> tuple[FaultMarker, Any]:
+    """The marker and apply() of a pause on either target."""
+    fault_id = markers.new_id(FAMILY)
+    expires_at = time.time() + seconds
+    if target_of(configuration) == "local":
+        from chaosext.kafka import local
+
+        pid = local.consumer_pid(consumer)
+        marker = FaultMarker(
+            id=fault_id,
+            family=FAMILY,
+            kind=kind,
+            target=f"local/{consumer}",
+            description=description,
+            undo="chaosext.kafka.local:resume_consumer",
+            undo_args={"program": consumer, "pid": pid},
+            expires_at=expires_at,
+        )
+        return marker, lambda: local.stop_consumer(consumer)
+    from chaosext.kafka import kubernetes as k8s
+
+    ns = kube.namespace_of(namespace, configuration)
+    before = k8s.consumer_replicas(consumer, ns, configuration, secrets)
+    context = kube.current_context(secrets)
+    marker = FaultMarker(
+        id=fault_id,
+        family=FAMILY,
+        kind=kind,
+        target=f"deployment/{ns}/{consumer}",
+        description=description,
+        undo="chaosext.kafka.kubernetes:restore_consumer",
+        undo_args={
+            "fault_id": fault_id,
+            "deployment": consumer,
+            "namespace": ns,
+            "replicas": before,
+            "context": context,
+        },
+        expires_at=expires_at,
+    )
+    return marker, lambda: k8s.scale_consumer(fault_id, consumer, ns, 0, before, expires_at, context)
+
+
+def pause(
+    consumer: str, duration: float, namespace: str | None, configuration: Configuration, secrets: Secrets
+) -> dict[str, Any]:
+    seconds = engine.check_duration(duration)
+    _busy(consumer)
+    marker, apply = _pause_marker(
+        PAUSE,
+        consumer,
+        seconds,
+        namespace,
+        configuration,
+        secrets,
+        f"paused consumer {consumer!r} for {seconds:g}s",
+    )
+    return engine.activate(marker, apply)
+
+
+def slow(
+    consumer: str,
+    duration: float,
+    slowdown: float,
+    period_s: float,
+    replicas: int | None,
+    namespace: str | None,
+    configuration: Configuration,
+    secrets: Secrets,
+) -> dict[str, Any]:
+    seconds = engine.check_duration(duration)
+    try:
+        share, period = float(slowdown), float(period_s)
+    except (TypeError, ValueError):
+        raise ActivityFailed(
+            f"'slowdown' and 'period_s' must be numbers, got {slowdown!r}, {period_s!r}"
+        ) from None
+    if not 0 < share < 1:
+        raise ActivityFailed(
+            f"'slowdown' (share of each period the consumer is frozen) must be in (0, 1), got {slowdown!r}"
+        )
+    if not 0.05 <= period <= 10:
+        raise ActivityFailed(f"'period_s' must be between 0.05 and 10 seconds, got {period_s!r}")
+    _busy(consumer)
+    fault_id = markers.new_id(FAMILY)
+    expires_at = time.time() + seconds
+    if target_of(configuration) == "local":
+        from chaosext.kafka import local
+
+        pid = local.consumer_pid(consumer)
+        pause_ms, run_ms = period * share * 1000, period * (1 - share) * 1000
+        marker = FaultMarker(
+            id=fault_id,
+            family=FAMILY,
+            kind=SLOW,
+            target=f"local/{consumer}",
+            description=f"slowed consumer {consumer!r} (frozen {share:.0%} of every {period:g}s) "
+            f"for {seconds:g}s",
+            undo="chaosext.kafka.local:stop_throttle",
+            undo_args={"throttle_pid": 0, "program": consumer, "pid": pid},
+            expires_at=expires_at,
+        )
+
+        def apply_local() -> dict[str, Any]:
+            throttle_pid = local.start_throttle(pid, pause_ms, run_ms, expires_at)
+            stored = markers.load(fault_id)
+            if stored:
+                stored.undo_args["throttle_pid"] = throttle_pid
+                markers.save(stored)
+            return {
+                "program": consumer,
+                "pid": pid,
+                "throttle_pid": throttle_pid,
+                "frozen_ms_per_period": round(pause_ms),
+                "running_ms_per_period": round(run_ms),
+            }
+
+        return engine.activate(marker, apply_local)
+    from chaosext.kafka import kubernetes as k8s
+
+    ns = kube.namespace_of(namespace, configuration)
+    before = k8s.consumer_replicas(consumer, ns, configuration, secrets)
+    target = before // 2 if replicas is None else replicas
+    if isinstance(target, bool) or not isinstance(target, int) or not 1 <= target < before:
+        raise ActivityFailed(
+            f"'replicas' for a slow-down on Kubernetes must be between 1 and {before - 1} "
+            f"(the deployment has {before}), got {target!r}; use pause_consumer to stop it"
+        )
+    context = kube.current_context(secrets)
+    marker = FaultMarker(
+        id=fault_id,
+        family=FAMILY,
+        kind=SLOW,
+        target=f"deployment/{ns}/{consumer}",
+        description=f"slowed consumer deployment {ns}/{consumer} from {before} to {target} replicas "
+        f"for {seconds:g}s",
+        undo="chaosext.kafka.kubernetes:restore_consumer",
+        undo_args={
+            "fault_id": fault_id,
+            "deployment": consumer,
+            "namespace": ns,
+            "replicas": before,
+            "context": context,
+        },
+        expires_at=expires_at,
+    )
+    return engine.activate(
+        marker, lambda: k8s.scale_consumer(fault_id, consumer, ns, target, before, expires_at, context)
+    )
+
+
+# ---- rewind ----------------------------------------------------------------------------------------
+async def _plan(
+    conn: Connection, group: str, topic: str, messages: int | None, at_ms: int | None
+) -> dict[TopicPartition, dict[str, int]]:
+    async with admin.session(conn) as s:
+        tps = await admin.topic_partitions(s, topic)
+        committed = await admin.committed_offsets(s, group, tps)
+        if all(off < 0 for off in committed.values()):
+            raise ActivityFailed(f"'group' {group!r} has no committed offsets on topic {topic!r}")
+        marks = await admin.watermarks(s, tps)
+        targets = await admin.offsets_at(s, tps, at_ms) if at_ms is not None else {}
+    plan: dict[TopicPartition, dict[str, int]] = {}
+    for tp in tps:
+        begin, end = marks[tp]
+        before = committed[tp] if committed[tp] >= 0 else begin
+        after = (
+            max(begin, before - messages) if messages is not None else max(begin, min(targets[tp], before))
+        )
+        plan[tp] = {"before": before, "after": after, "log_start": begin, "log_end": end}
+    return plan
+
+
+async def _wait_empty(conn: Connection, group: str, timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    state = "?"
+    async with admin.session(conn) as s:
+        while time.monotonic() < deadline:
+            state = (await admin.group_state(s, group))["state"]
+            if state in ("Empty", "Dead"):
+                return str(state)
+            await asyncio.sleep(0.25)
+    raise ActivityFailed(
+        f"group {group!r} still has active members {timeout:g}s after its consumer was paused "
+        f"(state {state}): is 'consumer' the right consumer of this group?"
+    )
+
+
+async def _commit(conn: Connection, group: str, plan: dict[TopicPartition, dict[str, int]]) -> None:
+    async with admin.session(conn) as s:
+        await admin.commit_offsets(s, group, {tp: p["after"] for tp, p in plan.items()})
+
+
+def rewind(
+    group: str,
+    topic: str,
+    messages: int | None,
+    at_ms: int | None,
+    consumer: str,
+    namespace: str | None,
+    timeout: float,
+    configuration: Configuration,
+    secrets: Secrets,
+) -> dict[str, Any]:
+    conn = connection(configuration, secrets)
+    _busy(consumer)
+    plan = run(
+        f"reading the offsets of group {group!r} on {topic!r}",
+        lambda: _plan(conn, group, topic, messages, at_ms),
+    )
+    # pause the group's consumer (recorded, time-bounded: it is resumed even if this process dies)
+    marker, apply = _pause_marker(
+        REWIND,
+        consumer,
+        timeout + 60,
+        namespace,
+        configuration,
+        secrets,
+        f"consumer {consumer!r} paused to rewind group {group!r} on {topic!r}",
+    )
+    started = time.time()
+    paused = engine.activate(marker, apply)
+    try:
+        if target_of(configuration) == "kubernetes":
+            from chaosext.kafka import kubernetes as k8s
+
+            k8s.wait_no_pods(consumer, marker.undo_args["namespace"], configuration, secrets, timeout)
+        state = run(
+            f"waiting for group {group!r} to be empty",
+            lambda: _wait_empty(conn, group, timeout),
+            timeout=timeout + 10,
+        )
+        # the consumer may have committed more while it was stopping: re-read and rebase the plan
+        fresh = run(
+            f"reading the offsets of group {group!r}", lambda: _plan(conn, group, topic, messages, at_ms)
+        )
+        run(f"committing the rewound offsets of group {group!r}", lambda: _commit(conn, group, fresh))
+    finally:
+        engine.undo(paused["id"])
+    rows = [
+        {"partition": tp.partition, **p, "redelivered": p["before"] - p["after"]}
+        for tp, p in sorted(fresh.items(), key=lambda kv: kv[0].partition)
+    ]
+    return {
+        "family": FAMILY,
+        "kind": "rewind",
+        "group": group,
+        "topic": topic,
+        "consumer": consumer,
+        "group_state_while_rewinding": state,
+        "partitions": rows,
+        "redelivered_total": sum(r["redelivered"] for r in rows),
+        "planned_before_pause": {tp.partition: p["after"] for tp, p in plan.items()},
+        "consumer_paused_s": round(time.time() - started, 2),
+        "at": time.time(),
+    }

@@ -1,0 +1,54 @@
+"""Ports and addresses of the local control plane (all on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+
+from chaosext.errors import UsageError
+
+__all__ = ["POD_CIDR", "SERVICE_CIDR", "SERVICE_IP", "Ports", "port_in_use"]
+
+SERVICE_CIDR = "10.96.0.0/16"
+SERVICE_IP = "10.96.0.1"  # first address of SERVICE_CIDR: the `kubernetes` Service
+# Pod IPs KWOK writes into pod status. Nothing listens there: pods run no containers.
+POD_CIDR = "10.244.0.1/16"
+
+
+@dataclass(frozen=True)
+class Ports:
+    apiserver: int = 16443
+    etcd_client: int = 12379
+    etcd_peer: int = 12380
+    controller_manager: int = 10257
+    scheduler: int = 10259
+
+    @classmethod
+    def from_env(cls) -> Ports:
+        """Defaults plus CHAOSEXT_PORT_OFFSET, as for the local stack (docs/architecture.md)."""
+        raw = os.environ.get("CHAOSEXT_PORT_OFFSET", "0")
+        try:
+            offset = int(raw)
+        except ValueError:
+            raise UsageError(f"CHAOSEXT_PORT_OFFSET={raw!r} is not an integer") from None
+        base = cls()
+        ports = cls(*(getattr(base, f) + offset for f in cls.__dataclass_fields__))
+        for field in cls.__dataclass_fields__:
+            value = getattr(ports, field)
+            if not 1 <= value <= 65535:
+                raise UsageError(f"CHAOSEXT_PORT_OFFSET={offset} puts the {field} port out of range ({value})")
+        return ports
+
+    def items(self) -> list[tuple[str, int]]:
+        return [(f, getattr(self, f)) for f in self.__dataclass_fields__]
+
+
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False

@@ -1,0 +1,1 @@
+"""The local sample checkout stack: configuration, install, rendering and lifecycle."""

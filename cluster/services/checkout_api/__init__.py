@@ -1,0 +1,1 @@
+"""checkout-api: takes orders, charges them through payment-service and publishes them to Kafka."""

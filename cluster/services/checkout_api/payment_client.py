@@ -1,0 +1,231 @@
+"""Calls payment-service: bulkhead, per-attempt timeout, total budget, retries with jitter, circuit breaker."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import aiohttp
+from aiobreaker import CircuitBreaker, CircuitBreakerError
+from servicekit.bulkhead import Bulkhead
+from servicekit.config import Tunables
+from servicekit.dependency import DEP_DURATION, DEP_REQUESTS, classify_error, export_breaker
+from servicekit.dns import fresh_connector
+from servicekit.logs import CORRELATION_HEADER, correlation_id
+from servicekit.tls import ClientTrust
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_any,
+    wait_random_exponential,
+)
+from tenacity.stop import stop_base
+
+log = logging.getLogger("payment-client")
+
+DEPENDENCY = "payment"
+MIN_ATTEMPT_S = 0.05  # do not start an attempt with less budget than this
+
+
+@dataclass(frozen=True)
+class Order:
+    order_id: str
+    amount: float
+    currency: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"order_id": self.order_id, "amount": self.amount, "currency": self.currency}
+
+
+class PaymentServerError(Exception):
+    """payment answered 5xx or an unusable body: retryable."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(f"payment answered {status}: {detail}")
+        self.status = status
+
+
+class PaymentRejected(Exception):
+    """payment answered 4xx: not retryable and not a breaker failure."""
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        super().__init__(f"payment rejected the charge with {status}: {body}")
+        self.status = status
+        self.body = body
+
+
+class PaymentFailure(Exception):
+    """The charge did not happen within the budget; `reason` is the API error code."""
+
+    def __init__(self, reason: str, detail: str, status: int = 503, retry_after: int = 1) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+        self.status = status
+        self.retry_after = retry_after
+
+
+class _BudgetSpent(stop_base):
+    """Stop retrying when less than MIN_ATTEMPT_S of the budget is left."""
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return self.deadline - asyncio.get_running_loop().time() < MIN_ATTEMPT_S
+
+
+def _retryable(exc: BaseException) -> bool:
+    if isinstance(exc, CircuitBreakerError | PaymentRejected):
+        return False
+    return isinstance(exc, aiohttp.ClientConnectionError | asyncio.TimeoutError | PaymentServerError)
+
+
+class PaymentClient:
+    def __init__(self, base_url: str, trust: ClientTrust, dns_server: tuple[str, int] | None,
+                 tunables: Tunables) -> None:
+        self.url = f"{base_url}/charge"
+        self.trust = trust
+        self.dns_server = dns_server
+        self.tunables = tunables
+        self.bulkhead = Bulkhead("payment", lambda: int(tunables["bulkhead_size"]))
+        self.breaker = CircuitBreaker(
+            fail_max=int(tunables["breaker_fail_max"]),
+            timeout_duration=timedelta(seconds=float(tunables["breaker_reset_s"])),
+            exclude=[PaymentRejected],
+            name=DEPENDENCY,
+        )
+        export_breaker(DEPENDENCY, self.breaker)
+        tunables.on_reload(self._apply_tunables)
+        self._session: aiohttp.ClientSession | None = None
+
+    def _apply_tunables(self, tunables: Tunables) -> None:
+        # change the breaker in place: its state and counters survive the reload
+        self.breaker.fail_max = int(tunables["breaker_fail_max"])
+        self.breaker.timeout_duration = timedelta(seconds=float(tunables["breaker_reset_s"]))
+
+    async def start(self) -> None:
+        # its own connector: nothing else shares (or can exhaust) the payment connections
+        self._session = aiohttp.ClientSession(connector=fresh_connector(self.dns_server))
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    def _retry_after_open(self) -> int:
+        opened_at = self.breaker._state_storage.opened_at
+        reset = self.breaker.timeout_duration.total_seconds()
+        if opened_at is None:
+            return max(1, math.ceil(reset))
+        left = reset - (datetime.utcnow() - opened_at).total_seconds()
+        return max(1, math.ceil(left))
+
+    async def charge(self, order: Order, deadline: float) -> tuple[dict[str, Any], bool]:
+        """Charge within the budget ending at loop time `deadline`.
+
+        Returns (payment response body, replayed). Raises BulkheadFull or PaymentFailure.
+        """
+        loop = asyncio.get_running_loop()
+        async with self.bulkhead.slot():
+            try:
+                async with asyncio.timeout_at(deadline):
+                    return await self._charge_with_retries(order, deadline)
+            except CircuitBreakerError as exc:
+                cause = exc.__cause__
+                retry_after = self._retry_after_open()
+                detail = (f"this failure opened the payment circuit breaker: {classify_error(cause)}: {cause!r}"
+                          if cause is not None else
+                          f"the payment circuit breaker is open after repeated failures; retry in {retry_after}s")
+                DEP_REQUESTS.labels(dependency=DEPENDENCY, outcome="circuit_open").inc()
+                raise PaymentFailure("circuit_open", detail, retry_after=retry_after) from None
+            except PaymentRejected as exc:
+                if exc.status == 409:
+                    raise PaymentFailure(
+                        "idempotency_conflict", "this order_id was already charged with a different body",
+                        status=409, retry_after=0,
+                    ) from None
+                raise PaymentFailure(
+                    "payment_rejected", f"payment answered {exc.status}: {exc.body}", status=502, retry_after=0
+                ) from None
+            except TimeoutError as exc:
+                spent = loop.time() - (deadline - float(self.tunables["total_budget_s"]))
+                raise PaymentFailure(
+                    "payment_timeout", f"no payment answer within the budget ({spent:.2f}s spent): {exc!r}"
+                ) from None
+            except (aiohttp.ClientError, PaymentServerError) as exc:
+                raise PaymentFailure("payment_unavailable", f"{classify_error(exc)}: {exc}") from None
+
+    async def _charge_with_retries(self, order: Order, deadline: float) -> tuple[dict[str, Any], bool]:
+        loop = asyncio.get_running_loop()
+        base = float(self.tunables["backoff_base_s"])
+        cap = float(self.tunables["backoff_cap_s"])
+        jitter = wait_random_exponential(multiplier=base, max=cap)
+
+        def wait_within_budget(state: RetryCallState) -> float:
+            return max(0.0, min(jitter(state), deadline - loop.time() - MIN_ATTEMPT_S))
+
+
+        def log_retry(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            log.warning(
+                "payment attempt %d failed (%r), retrying in %.3fs",
+                state.attempt_number, exc, state.upcoming_sleep,
+                extra={"order_id": order.order_id, "attempt": state.attempt_number},
+            )
+
+        retrying = AsyncRetrying(
+            stop=stop_any(stop_after_attempt(int(self.tunables["max_attempts"])), _BudgetSpent(deadline)),
+            wait=wait_within_budget,
+            retry=retry_if_exception(_retryable),
+            before_sleep=log_retry,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self.breaker.call_async(self._attempt, order, deadline)
+        raise AssertionError("unreachable: tenacity reraises the last error")
+
+    async def _attempt(self, order: Order, deadline: float) -> tuple[dict[str, Any], bool]:
+        assert self._session is not None, "PaymentClient.start() was not awaited"
+        loop = asyncio.get_running_loop()
+        per_attempt = min(float(self.tunables["attempt_timeout_s"]), deadline - loop.time())
+        if per_attempt <= 0:
+            raise TimeoutError("budget spent before the attempt")
+        headers = {"Idempotency-Key": order.order_id, CORRELATION_HEADER: correlation_id()}
+        started = time.perf_counter()
+        outcome = "ok"
+        try:
+            async with self._session.post(
+                self.url, json=order.as_json(), headers=headers, ssl=self.trust.context,
+                timeout=aiohttp.ClientTimeout(total=per_attempt),
+            ) as resp:
+                try:
+                    body = await resp.json(content_type=None)
+                except ValueError:
+                    body = None
+                if resp.status >= 500 or not isinstance(body, dict):
+                    outcome = "server_error"
+                    raise PaymentServerError(resp.status, str(body)[:200])
+                if resp.status >= 400:
+                    outcome = "client_error"
+                    raise PaymentRejected(resp.status, body)
+                if not isinstance(body.get("payment_id"), str):
+                    outcome = "server_error"
+                    raise PaymentServerError(resp.status, "answer has no payment_id")
+                return body, resp.headers.get("Idempotent-Replayed", "").lower() == "true"
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            outcome = classify_error(exc)
+            raise
+        except asyncio.CancelledError:
+            outcome = "cancelled"
+            raise
+        finally:
+            DEP_REQUESTS.labels(dependency=DEPENDENCY, outcome=outcome).inc()
+            DEP_DURATION.labels(dependency=DEPENDENCY).observe(time.perf_counter() - started)

@@ -1,0 +1,1 @@
+"""order-consumer: consumes order events, captures each order exactly once, dead-letters malformed ones."""

@@ -1,0 +1,1 @@
+"""Shared plumbing of the sample services: logging, metrics, config reload, DNS, TLS, readiness."""

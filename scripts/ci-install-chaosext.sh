@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs chaosext from this repository (pinned by constraints.txt) into a venv, and in GitHub
+# Actions exports CHAOSEXT_VENV and the venv's bin folder for the next steps.
+# Usage: scripts/ci-install-chaosext.sh [--venv DIR] [--python PYTHON]
+set -euo pipefail
+# shellcheck source=scripts/ci-lib.sh source-path=SCRIPTDIR
+source "$(dirname "${BASH_SOURCE[0]}")/ci-lib.sh"
+usage="usage: scripts/ci-install-chaosext.sh [--venv DIR] [--python PYTHON]"
+
+venv="${RUNNER_TEMP:-/tmp}/chaosext-venv"
+python=python3
+while (($#)); do
+  case "$1" in
+    --venv) ci_need_value "$1" "${2:-}"; venv="$2"; shift 2 ;;
+    --python) ci_need_value "$1" "${2:-}"; python="$2"; shift 2 ;;
+    -h|--help) echo "$usage"; exit 0 ;;
+    *) ci_usage_error "unknown argument '$1'" ;;
+  esac
+done
+command -v "$python" >/dev/null 2>&1 || ci_usage_error "--python: $python not found"
+if [[ ! -x "$venv/bin/python" ]]; then
+  ci_step "creating venv $venv with $("$python" --version)"
+  "$python" -m venv "$venv"
+fi
+ci_step "installing chaosext from $ci_root into $venv"
+"$venv/bin/pip" install -q --upgrade pip
+"$venv/bin/pip" install -q -c "$ci_root/constraints.txt" "$ci_root"
+"$venv/bin/chaosext" --help >/dev/null
+ci_step "installed: $("$venv/bin/pip" show chaosext-backend | grep -E '^(Name|Version):' | tr '\n' ' ')"
+if [[ -n "${GITHUB_ENV:-}" ]]; then echo "CHAOSEXT_VENV=$venv" >>"$GITHUB_ENV"; fi
+if [[ -n "${GITHUB_PATH:-}" ]]; then echo "$venv/bin" >>"$GITHUB_PATH"; fi

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The whole test suite: lint, type check, then pytest against real components (the tests start
+# and stop the local stack and the Kubernetes control plane themselves).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$here"
+venv="${CHAOSEXT_VENV:-$here/.venv}"
+echo "==> ruff"
+"$venv/bin/ruff" check chaosext tests bench cluster/services
+echo "==> mypy chaosext"
+"$venv/bin/mypy" chaosext
+echo "==> shellcheck"
+shellcheck scripts/*.sh .ci/run
+echo "==> pytest"
+# Leftovers of an earlier interrupted run would hold the ports the tests need.
+"$venv/bin/chaosext" stack down >/dev/null 2>&1 || true
+"$venv/bin/python" -m chaosext.localkube down >/dev/null 2>&1 || true
+exec "$venv/bin/pytest" -p no:cacheprovider -ra --durations=15 "$@"

@@ -1,0 +1,145 @@
+"""The reusable workflow's contract (typed inputs, outputs, least permissions, evidence on every
+outcome, self-checkout at the called ref) and this repository's callers of it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cluster.helpers import ACTIONS, REPO, WORKFLOWS, load_yaml, script, shown
+
+
+def _on(doc: dict[Any, Any]) -> Any:
+    # YAML 1.1 reads the key `on` as True
+    return doc.get("on", doc.get(True))
+
+
+@pytest.fixture(scope="module")
+def chaos() -> dict[str, Any]:
+    doc: dict[str, Any] = load_yaml(WORKFLOWS / "chaos.yml")
+    return doc
+
+
+def _experiments(caller: str) -> list[str]:
+    doc = load_yaml(WORKFLOWS / caller)
+    jobs = [j for j in doc["jobs"].values() if j.get("uses") == "./.github/workflows/chaos.yml"]
+    assert len(jobs) == 1, caller
+    return str(jobs[0]["with"]["experiments"]).split()
+
+
+def test_reusable_workflow_has_typed_inputs_and_outputs(chaos: dict[str, Any]) -> None:
+    call = _on(chaos)["workflow_call"]
+    types = {name: spec["type"] for name, spec in call["inputs"].items()}
+    assert types == {
+        "experiments": "string",
+        "var-file": "string",
+        "kind-config": "string",
+        "node-image": "string",
+        "deploy-stack": "boolean",
+        "python-version": "string",
+        "chaosext-ref": "string",
+        "chaosext-repository": "string",
+        "fail-on-breach": "boolean",
+        "retention-days": "number",
+        "artifact-name": "string",
+        "timeout-minutes": "number",
+    }
+    assert all(spec.get("description") for spec in call["inputs"].values())
+    assert set(call["outputs"]) == {"verdict", "artifact-name"}
+
+
+def test_reusable_workflow_asks_for_least_permissions(chaos: dict[str, Any]) -> None:
+    assert chaos["permissions"] == {"contents": "read"}
+    for caller in ("ci.yml", "nightly.yml"):
+        assert load_yaml(WORKFLOWS / caller)["permissions"] == {"contents": "read"}
+
+
+def test_it_checks_out_chaosext_at_the_called_ref_not_the_callers(chaos: dict[str, Any]) -> None:
+    steps = chaos["jobs"]["chaos"]["steps"]
+    resolve = next(s for s in steps if s.get("id") == "self")
+    assert "fromJSON(toJSON(job)).workflow_repository" in resolve["env"]["REPOSITORY"]
+    assert "fromJSON(toJSON(job)).workflow_sha" in resolve["env"]["REF"]
+    checkout = next(s for s in steps if s.get("with", {}).get("path") == ".chaosext")
+    assert checkout["with"]["repository"] == "${{ steps.self.outputs.repository }}"
+    assert checkout["with"]["ref"] == "${{ steps.self.outputs.ref }}"
+    local = [s["uses"] for s in steps if str(s.get("uses", "")).startswith("./")]
+    assert local and all(u.startswith("./.chaosext/.github/actions/") for u in local)
+    for use in local:
+        assert (REPO / use.removeprefix("./.chaosext/") / "action.yml").is_file(), use
+
+
+def test_evidence_cleanup_and_verdict_run_on_every_outcome(chaos: dict[str, Any]) -> None:
+    last = chaos["jobs"]["chaos"]["steps"][-1]
+    assert last["if"] == "always()" and last["uses"].endswith("evidence-and-cleanup")
+    steps = load_yaml(ACTIONS / "evidence-and-cleanup" / "action.yml")["runs"]["steps"]
+    assert all(s.get("if") == "always()" for s in steps)
+    names = [s["name"] for s in steps]
+    assert names.index("Remove leftover faults") < names.index("Upload the evidence") < names.index("Verdict")
+    gate = load_yaml(ACTIONS / "run-gate-report" / "action.yml")["runs"]["steps"]
+    assert [s.get("if") for s in gate] == [None, "always()", "always()"]
+
+
+def test_experiments_run_with_rollback_strategy_always() -> None:
+    text = (REPO / "scripts" / "ci-run-experiments.sh").read_text()
+    assert re.search(r'"\$chaos" .*run --rollback-strategy always', text)
+
+
+@pytest.mark.parametrize("caller", ["ci.yml", "nightly.yml"])
+def test_callers_name_experiments_that_exist(caller: str) -> None:
+    experiments = _experiments(caller)
+    assert experiments
+    for exp in experiments:
+        assert exp.startswith("@chaosext/experiments/"), exp
+        assert (REPO / exp.removeprefix("@chaosext/")).is_file(), f"{caller}: {exp} does not exist"
+
+
+def test_ci_and_nightly_split_the_scenarios() -> None:
+    assert not set(_experiments("ci.yml")) & set(_experiments("nightly.yml"))
+    nightly = load_yaml(WORKFLOWS / "nightly.yml")
+    assert _on(nightly)["schedule"][0]["cron"]
+    ci = load_yaml(WORKFLOWS / "ci.yml")
+    assert set(_on(ci)) == {"push", "pull_request"}
+    assert ci["jobs"]["chaos"]["needs"] == ["lint", "test"]
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "needle"),
+    [
+        ("ci-build-images.sh", ["--tag", "latest"], "'latest' is not allowed"),
+        ("ci-build-images.sh", [], "--tag is required"),
+        ("ci-kind-up.sh", ["--config", "/nowhere.yaml"], "--config: /nowhere.yaml does not exist"),
+        ("ci-kind-up.sh", ["--node-image", "kindest/node:latest"], "pin a version"),
+        ("ci-image-tag.sh", ["latest"], "'latest' is not allowed"),
+        ("ci-make-tls.sh", ["--namespace", "Bad_NS"], "--namespace must be a DNS label"),
+        ("ci-wait-ready.sh", ["--timeout", "0"], "--timeout must be a positive integer"),
+        ("ci-undeploy.sh", ["--timeout"], "--timeout needs a value"),
+        ("ci-steady-state.sh", ["--var-file", "/nowhere.yaml"], "/nowhere.yaml does not exist"),
+    ],
+)
+def test_steps_reject_bad_arguments_with_a_clear_error(name: str, args: list[str], needle: str) -> None:
+    proc = script(name, *args, env={"KUBECONFIG": "/nonexistent"})
+    assert proc.returncode == 2, shown(proc)
+    assert needle in proc.stderr, shown(proc)
+    assert "Traceback" not in proc.stderr
+
+
+def test_docker_steps_say_what_is_missing_on_a_machine_without_docker(tmp_path: Path) -> None:
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin"}  # no docker, no kind
+    proc = script("ci-build-images.sh", "--tag", "0.1.0", env=env)
+    assert proc.returncode == 2 and "docker not found" in proc.stderr, shown(proc)
+    proc = script("ci-kind-up.sh", env=env)
+    assert proc.returncode == 2 and "kind not found: run scripts/ci-install-kind.sh" in proc.stderr, shown(
+        proc
+    )
+
+
+def test_image_tag_defaults_to_the_commit_or_the_package_version() -> None:
+    proc = script("ci-image-tag.sh")
+    assert proc.returncode == 0, shown(proc)
+    tag = proc.stdout.strip()
+    version = re.search(r'^version = "([^"]+)"', (REPO / "pyproject.toml").read_text(), re.MULTILINE)
+    assert version is not None
+    assert re.fullmatch(r"[0-9a-f]{40}", tag) or tag == version.group(1)
+    assert script("ci-image-tag.sh", "v1.2.3").stdout.strip() == "v1.2.3"

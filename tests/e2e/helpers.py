@@ -1,0 +1,84 @@
+"""Small clients the end-to-end tests share: checkout calls, Kafka, waiting with deadlines."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import requests
+
+T = TypeVar("T")
+
+
+def wait_for(condition: Callable[[], T], timeout: float, interval: float = 0.25, what: str = "condition") -> T:
+    """Poll until ``condition()`` is truthy; fail with ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        try:
+            last = condition()
+        except Exception as exc:  # the component may be restarting
+            last = exc
+        if last and not isinstance(last, Exception):
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}; last value: {last!r}")
+
+
+def new_order_id(prefix: str = "t") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def checkout(base: str, order_id: str, amount: float = 12.5, timeout: float = 10) -> requests.Response:
+    return requests.post(
+        f"{base}/api/checkout",
+        json={"order_id": order_id, "amount": amount, "currency": "EUR"},
+        timeout=timeout,
+    )
+
+
+def produce_raw(bootstrap: str, topic: str, key: bytes | None, value: bytes) -> None:
+    from aiokafka import AIOKafkaProducer
+
+    async def _run() -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+        await producer.start()
+        try:
+            await producer.send_and_wait(topic, value=value, key=key)
+        finally:
+            await producer.stop()
+
+    asyncio.run(_run())
+
+
+def read_topic(bootstrap: str, topic: str, timeout: float = 20.0) -> list[Any]:
+    """Every record currently in ``topic`` (from the beginning, no group)."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    async def _run() -> list[Any]:
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            parts = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or set())]
+            if not parts:
+                await consumer.topics()
+                parts = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or set())]
+            consumer.assign(parts)
+            await consumer.seek_to_beginning(*parts)
+            end = await consumer.end_offsets(parts)
+            records: list[Any] = []
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                if all(await consumer.position(tp) >= end[tp] for tp in parts):
+                    break
+                batch = await consumer.getmany(timeout_ms=500)
+                for recs in batch.values():
+                    records.extend(recs)
+            return records
+        finally:
+            await consumer.stop()
+
+    return asyncio.run(_run())

@@ -1,0 +1,171 @@
+"""The DNS server's faults-file path (how faults reach it in a cluster), run for real: a real DNS
+server on UDP, a real faults file, real queries."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from e2e.helpers import wait_for
+
+from chaosext.dns import probes, server
+from chaosext.dns.faultsfile import FaultsFileWatcher, dump_faults
+
+NAME = "payment.chaosext.test"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def dns_with_file(tmp_path: Path) -> Iterator[tuple[str, Path, server.FaultStore]]:
+    """The stack's DNS server pieces (records, fault store, resolver, UDP server) plus the watcher."""
+    faults_file = tmp_path / "faults.json"
+    store = server.FaultStore()
+    resolver = server.StackResolver(
+        server.Records(None, server.DEFAULT_ZONE), store, server.Metrics(store), None
+    )
+    port = _free_port()
+    dns_server = server.DNSServer(resolver, address="127.0.0.1", port=port, logger=server._QuietLogger())
+    dns_server.start_thread()
+    watcher = FaultsFileWatcher(faults_file, store, interval=0.2)
+    watcher.start()
+    try:
+        yield f"127.0.0.1:{port}", faults_file, store
+    finally:
+        watcher.stop()
+        dns_server.stop()
+
+
+def _write(path: Path, faults: dict[str, dict[str, object]]) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(dump_faults(faults))
+    tmp.replace(path)  # as the kubelet swaps a mounted ConfigMap's files
+
+
+def test_delay_from_the_file_is_served_within_5_percent_then_removed(
+    dns_with_file: tuple[str, Path, server.FaultStore],
+) -> None:
+    addr, path, _ = dns_with_file
+    base = probes.resolve(NAME, server=addr, samples=3)["latency_ms"]
+    entry = {
+        "kind": "delay",
+        "delay_ms": 300,
+        "jitter_ms": 0,
+        "expires_at": time.time() + 60,
+        "fault_id": "dns-t1",
+    }
+    _write(path, {NAME: entry})
+    wait_for(
+        lambda: probes.resolve(NAME, server=addr, samples=1)["latency_ms"] > 200,
+        timeout=5,
+        what="the file's delay to be applied",
+    )
+    seen = probes.resolve(NAME, server=addr, samples=5)
+    assert abs(seen["latency_ms"] - base - 300) <= 15, seen
+    assert seen["answers"] == ["127.0.0.1"]
+    _write(path, {})
+    wait_for(
+        lambda: probes.resolve(NAME, server=addr, samples=1)["latency_ms"] < base + 50,
+        timeout=5,
+        what="the delay to go when its entry is removed",
+    )
+
+
+def test_failure_kinds_and_expired_entries(dns_with_file: tuple[str, Path, server.FaultStore]) -> None:
+    addr, path, store = dns_with_file
+    now = time.time()
+    _write(
+        path,
+        {
+            NAME: {"kind": "servfail", "expires_at": now + 60, "fault_id": "dns-t2"},
+            "other.chaosext.test": {"kind": "nxdomain", "expires_at": now - 1, "fault_id": "dns-old"},
+        },
+    )
+    wait_for(
+        lambda: probes.resolve(NAME, server=addr, samples=1)["rcode"] == "SERVFAIL",
+        timeout=5,
+        what="SERVFAIL from the file",
+    )
+    assert set(store.active()) == {NAME}, "an expired entry must be ignored"
+    _write(path, {NAME: {"kind": "servfail", "expires_at": time.time() + 1.0, "fault_id": "dns-t3"}})
+    # the entry ends at its expires_at even though nobody edits the file again
+    wait_for(
+        lambda: probes.resolve(NAME, server=addr, samples=1)["rcode"] == "NOERROR",
+        timeout=5,
+        what="the fault to end at its expires_at",
+    )
+
+
+def test_a_malformed_file_keeps_the_current_faults(
+    dns_with_file: tuple[str, Path, server.FaultStore],
+) -> None:
+    addr, path, store = dns_with_file
+    _write(path, {NAME: {"kind": "nxdomain", "expires_at": time.time() + 60}})
+    wait_for(
+        lambda: probes.resolve(NAME, server=addr, samples=1)["rcode"] == "NXDOMAIN",
+        timeout=5,
+        what="NXDOMAIN from the file",
+    )
+    path.write_text("{not json")
+    watcher = FaultsFileWatcher(path, server.FaultStore())  # what the server's watcher reads now
+    wait_for(lambda: dns_text(path) == "{not json", timeout=5, what="the malformed file to be in place")
+    watcher.poll()  # a malformed file is logged and ignored, it does not raise
+    assert probes.resolve(NAME, server=addr, samples=1)["rcode"] == "NXDOMAIN"
+    assert set(store.active()) == {NAME}
+    path.unlink()
+    wait_for(lambda: not store.active(), timeout=5, what="a missing file to mean no faults")
+
+
+def test_the_server_command_line_polls_a_faults_file(tmp_path: Path) -> None:
+    """The real server process with ``--faults-file`` (the flag the in-cluster forwarder uses)."""
+    if "--faults-file" not in server.build_parser().format_help():
+        pytest.skip(
+            "chaosext/dns/server.py has no --faults-file yet (change requested from the stack engineer)"
+        )
+    import subprocess
+    import sys
+
+    port, control = _free_port(), _free_port()
+    path = tmp_path / "faults.json"
+    _write(path, {NAME: {"kind": "delay", "delay_ms": 250, "expires_at": time.time() + 60}})
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "chaosext.dns.server",
+            "--port",
+            str(port),
+            "--control-port",
+            str(control),
+            "--faults-file",
+            str(path),
+        ]
+    )
+    try:
+        addr = f"127.0.0.1:{port}"
+        seen = wait_for(
+            lambda: probes.resolve(NAME, server=addr, samples=3, timeout=2),
+            timeout=10,
+            what="the server to answer",
+        )
+        assert abs(seen["latency_ms"] - 250) <= 13, json.dumps(seen)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def dns_text(path: Path) -> str:
+    return path.read_text()
+
+
+def test_watcher_threads_stop() -> None:
+    assert not [t for t in threading.enumerate() if t.name == "dns-faults-file"]

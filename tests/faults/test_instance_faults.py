@@ -1,0 +1,92 @@
+"""Instance faults (process kill / stop) on the real local stack, seen from the client's side."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+from chaoslib.exceptions import ActivityFailed
+from conftest import Stack
+from e2e.helpers import checkout, new_order_id, wait_for
+
+from chaosext.faults import markers
+from chaosext.instance import actions, probes
+
+pytestmark = pytest.mark.stack
+LOCAL: dict[str, Any] = {"target": "local"}
+
+
+class CheckoutStream:
+    """Checkouts in a background thread while a fault happens; collects status codes."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.codes: list[int] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.codes.append(checkout(self.base, new_order_id("stream"), timeout=10).status_code)
+            except Exception:
+                self.codes.append(0)
+            time.sleep(0.05)
+
+    def __enter__(self) -> CheckoutStream:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    @property
+    def failures(self) -> list[int]:
+        return [c for c in self.codes if c // 100 != 2]
+
+
+def _pids(service: str) -> dict[str, int]:
+    return {r["instance"]: r["pid"] for r in probes.instances_ready(service, configuration=LOCAL)["instances"]}
+
+
+def test_kill_one_payment_instance_is_replaced_and_traffic_holds(stack: Stack) -> None:
+    before = _pids("payment-service")
+    with CheckoutStream(stack.url("checkout")) as stream:
+        result = actions.kill_instances("payment-service", count=1, configuration=LOCAL)
+        victim = result["killed"][0]
+        assert victim["pid"] == before[victim["instance"]] and victim["signal"] == "SIGKILL"
+        wait_for(lambda: _pids("payment-service")[victim["instance"]] not in (0, victim["pid"]),
+                 timeout=30, what="the supervisor to restart the killed instance")
+        wait_for(lambda: len(stream.codes) >= 30, timeout=30, what="30 checkouts during the kill")
+    assert not stream.failures, f"{len(stream.failures)} of {len(stream.codes)} checkouts failed"
+
+
+def test_stop_instance_for_a_duration_comes_back_by_itself(stack: Stack) -> None:
+    record = actions.stop_instances("checkout-api", count=1, duration=3, configuration=LOCAL)
+    stopped = record["changed"]["stopped"][0]
+    states = {r["instance"]: r["state"] for r in probes.instances_ready("checkout-api", configuration=LOCAL)["instances"]}
+    assert states[stopped] == "STOPPED"
+    assert checkout(stack.url("checkout"), new_order_id("one-down")).status_code // 100 == 2
+    wait_for(lambda: probes.instances_ready("checkout-api", configuration=LOCAL)["ready"] == 2,
+             timeout=10, what="the stopped instance to be started when the fault expires")
+    assert markers.load(record["id"]) is None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "needle"),
+    [
+        ({"service": "payment-service", "count": 2}, "guardrails"),
+        ({"service": "order-consumer", "count": 1}, "guardrails"),
+        ({"service": "no-such-service", "count": 1}, "no-such-service"),
+        ({"service": "payment-service", "count": 0}, "count"),
+        ({"service": "payment-service", "count": 1, "signal": "SIGNOPE"}, "signal"),
+    ],
+)
+def test_bad_kill_arguments_change_nothing(stack: Stack, kwargs: dict[str, Any], needle: str) -> None:
+    before = _pids("payment-service")
+    with pytest.raises(ActivityFailed, match=needle):
+        actions.kill_instances(configuration=LOCAL, **kwargs)
+    assert _pids("payment-service") == before

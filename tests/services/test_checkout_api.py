@@ -1,0 +1,220 @@
+"""checkout-api against a real payment-service (HTTPS, real DNS server, Redis) and real Toxiproxy.
+
+Kafka is pointed at a closed port here: the payment side is what is tested (the Kafka path is in
+test_kafka_flow.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from .conftest import DnsServer, ServiceFactory, Toxiproxy
+from .helpers import PAYMENT_HOST, Service, TlsFiles, free_port, metric_value, wait_for
+
+pytestmark = pytest.mark.usefixtures("flush_redis")
+
+
+def order(order_id: str, amount: float = 10.0) -> dict[str, Any]:
+    return {"order_id": order_id, "amount": amount, "currency": "EUR"}
+
+
+def start_checkout(start_service: ServiceFactory, tls: TlsFiles, dns: DnsServer, payment_port: int,
+                   **extra: str) -> Service:
+    env = {
+        "PAYMENT_URL": f"https://{PAYMENT_HOST}:{payment_port}",
+        "CA_FILE": str(tls.ca_cert),
+        "DNS_SERVER": dns.address,
+        "KAFKA_BOOTSTRAP": f"127.0.0.1:{free_port()}",  # nothing listens: publishing fails
+        **extra,
+    }
+    return start_service("checkout_api", env)
+
+
+@pytest.fixture
+def payment(start_service: ServiceFactory, payment_env: dict[str, str], tls: TlsFiles) -> Service:
+    return start_service("payment_service", payment_env, scheme="https", verify=str(tls.ca_cert))
+
+
+def test_charges_once_through_dns_and_tls(start_service: ServiceFactory, tls: TlsFiles, dns_server: DnsServer,
+                                          payment: Service) -> None:
+    checkout = start_checkout(start_service, tls, dns_server, payment.port)
+    ready = checkout.get("/readyz")
+    assert ready.status_code == 503 and ready.json()["checks"] == {"kafka_producer": False}
+    queries_before = dns_server.queries()
+    started = time.monotonic()
+    resp = checkout.post("/api/checkout", json=order("o-1"), headers={"X-Correlation-ID": "cid-checkout-1"})
+    elapsed = time.monotonic() - started
+    # paid, but the order event cannot be published without Kafka: 503 inside the budget
+    assert resp.status_code == 503, resp.text
+    assert resp.json()["error"] == "publish_failed" and resp.headers["Retry-After"]
+    assert elapsed < 2.5
+    assert payment.get("/ledger").json()["charges"] == {"o-1": 1}
+    # the client retries: payment replays, money is still taken once
+    assert checkout.post("/api/checkout", json=order("o-1")).json()["error"] == "publish_failed"
+    assert payment.get("/ledger").json() == {"charges": {"o-1": 1}, "total_charges": 1, "double_charges": 0}
+    assert dns_server.queries() >= queries_before + 2, "each new connection must ask the DNS server"
+    # the correlation id travelled to payment-service
+    assert "cid-checkout-1" in payment.logs()
+    metrics = checkout.metrics()
+    assert metric_value(metrics, "dependency_requests_total", {"dependency": "payment", "outcome": "ok"}) == 2
+    assert metric_value(metrics, "checkout_orders_total", {"outcome": "publish_failed"}) == 2
+    assert metric_value(metrics, "circuit_breaker_state", {"dependency": "payment"}) == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        ("{broken", "invalid_json"),
+        ({"order_id": "", "amount": 1, "currency": "EUR"}, "invalid_request"),
+        ({"order_id": "x", "amount": 0, "currency": "EUR"}, "invalid_request"),
+        ({"order_id": "x", "amount": True, "currency": "EUR"}, "invalid_request"),
+        ({"order_id": "x", "amount": 1, "currency": "E1R"}, "invalid_request"),
+    ],
+)
+def test_bad_bodies(start_service: ServiceFactory, tls: TlsFiles, dns_server: DnsServer, body: Any,
+                    error: str) -> None:
+    checkout = start_checkout(start_service, tls, dns_server, free_port())
+    resp = (checkout.post("/api/checkout", data=body) if isinstance(body, str)
+            else checkout.post("/api/checkout", json=body))
+    assert resp.status_code == 400 and resp.json()["error"] == error and resp.json()["detail"]
+    unknown = checkout.get("/api/nope")
+    assert unknown.status_code == 404 and unknown.json()["error"] == "not_found"
+    assert "Traceback" not in checkout.logs()
+
+
+def test_payment_down_opens_the_breaker(start_service: ServiceFactory, tls: TlsFiles,
+                                        dns_server: DnsServer) -> None:
+    checkout = start_checkout(start_service, tls, dns_server, free_port())  # nothing listens there
+    reasons = []
+    for i in range(4):
+        started = time.monotonic()
+        resp = checkout.post("/api/checkout", json=order(f"o-{i}"))
+        assert time.monotonic() - started < 2.5
+        assert resp.status_code == 503 and resp.headers["Retry-After"]
+        reasons.append(resp.json()["error"])
+    assert reasons[0] == "payment_unavailable"
+    assert reasons[-1] == "circuit_open"
+    resp = checkout.post("/api/checkout", json=order("o-x"))
+    assert resp.json()["error"] == "circuit_open" and 1 <= int(resp.headers["Retry-After"]) <= 10
+    metrics = checkout.metrics()
+    assert metric_value(metrics, "circuit_breaker_state", {"dependency": "payment"}) == 1
+    assert (metric_value(metrics, "dependency_requests_total",
+                         {"dependency": "payment", "outcome": "connect_error"}) or 0) >= 5
+    # the breaker does not make checkout unready, and the catalog still answers
+    assert checkout.get("/api/catalog").status_code == 200
+
+
+def test_dns_change_is_followed_without_restart(start_service: ServiceFactory, tls: TlsFiles,
+                                                dns_server: DnsServer, payment: Service) -> None:
+    checkout = start_checkout(start_service, tls, dns_server, payment.port,
+                              CONFIG_FILE=_write_config(payment.log_path.parent, {"breaker_fail_max": 100}))
+    try:
+        dns_server.set_address("127.0.0.2")  # payment listens on 127.0.0.1 only
+        wait_for("payment to become unreachable by name",
+                 lambda: checkout.post("/api/checkout", json=order("o-dns-1")).json()["error"]
+                 == "payment_unavailable", timeout=15, interval=0.3)
+        assert "o-dns-1" not in payment.get("/ledger").json()["charges"]
+    finally:
+        dns_server.set_address("127.0.0.1")
+    wait_for("payment to be reachable again by name",
+             lambda: checkout.post("/api/checkout", json=order("o-dns-2")).json()["error"] == "publish_failed",
+             timeout=15, interval=0.3)
+    assert payment.get("/ledger").json()["charges"] == {"o-dns-2": 1}
+
+
+def _write_config(directory: Path, values: dict[str, Any]) -> str:
+    path = directory / "checkout-config.json"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(values))
+    tmp.replace(path)
+    return str(path)
+
+
+def test_stall_budget_bulkhead_and_catalog_isolation(start_service: ServiceFactory, tls: TlsFiles,
+                                                     dns_server: DnsServer, payment: Service,
+                                                     toxiproxy: Toxiproxy, tmp_path: Path) -> None:
+    proxy_port = toxiproxy.proxy("payment-test", payment.port)
+    config = _write_config(tmp_path, {"bulkhead_size": 4, "breaker_fail_max": 1000})
+    checkout = start_checkout(start_service, tls, dns_server, proxy_port, CONFIG_FILE=config)
+    toxiproxy.latency("payment-test", 10_000)
+    try:
+        def timed_checkout(i: int) -> tuple[int, str, float]:
+            started = time.monotonic()
+            resp = requests.post(f"{checkout.url}/api/checkout", json=order(f"stall-{i}"), timeout=10)
+            return resp.status_code, resp.json()["error"], time.monotonic() - started
+
+        def timed_catalog(_: int) -> float:
+            started = time.monotonic()
+            assert requests.get(f"{checkout.url}/api/catalog", timeout=5).json()["items"]
+            return time.monotonic() - started
+
+        with ThreadPoolExecutor(max_workers=40) as pool:
+            stalled = [pool.submit(timed_checkout, i) for i in range(12)]
+            wait_for("the payment bulkhead to fill",
+                     lambda: metric_value(checkout.metrics(), "bulkhead_in_use", {"pool": "payment"}) == 4,
+                     timeout=2, interval=0.02)
+            catalog_latencies = list(pool.map(timed_catalog, range(50)))
+            results = [f.result() for f in stalled]
+    finally:
+        toxiproxy.clear("payment-test")
+    timeouts = [r for r in results if r[1] == "payment_timeout"]
+    full = [r for r in results if r[1] == "bulkhead_full"]
+    assert len(timeouts) == 4 and len(full) == 8, results
+    assert all(status == 503 for status, _, _ in results)
+    assert all(1.8 <= t <= 2.6 for _, _, t in timeouts), timeouts  # the 2 s budget, never a hang
+    assert all(t < 0.5 for _, _, t in full), full  # refused at once
+    assert max(catalog_latencies) < 0.5, catalog_latencies
+    metrics = checkout.metrics()
+    assert metric_value(metrics, "checkout_orders_total", {"outcome": "bulkhead_full"}) == 8
+    assert metric_value(metrics, "bulkhead_in_use", {"pool": "payment"}) == 0
+
+
+def test_config_hot_reload(start_service: ServiceFactory, tls: TlsFiles, dns_server: DnsServer,
+                           tmp_path: Path) -> None:
+    config = _write_config(tmp_path, {"attempt_timeout_s": 0.5})
+    checkout = start_checkout(start_service, tls, dns_server, free_port(), CONFIG_FILE=config)
+    values = checkout.get("/admin/config").json()["values"]
+    assert values["attempt_timeout_s"] == 0.5 and values["total_budget_s"] == 2.0
+
+    _write_config(tmp_path, {"attempt_timeout_s": 0.3, "max_attempts": 2})
+    wait_for("the mtime-triggered reload",
+             lambda: checkout.get("/admin/config").json()["values"]["max_attempts"] == 2, timeout=10)
+    assert checkout.get("/admin/config").json()["values"]["attempt_timeout_s"] == 0.3
+
+    # an invalid file is rejected and the previous values stay
+    _write_config(tmp_path, {"max_attempts": -1})
+    wait_for("the rejected reload", lambda: checkout.get("/admin/config").json()["last_error"], timeout=10)
+    assert checkout.get("/admin/config").json()["values"]["max_attempts"] == 2
+
+    # SIGHUP reloads too (the file's content is valid again; mtime polling may also see it)
+    Path(config).write_text(json.dumps({"max_attempts": 4}))
+    assert checkout.proc is not None
+    os.kill(checkout.proc.pid, signal.SIGHUP)
+    wait_for("the SIGHUP reload", lambda: checkout.get("/admin/config").json()["values"]["max_attempts"] == 4,
+             timeout=10)
+    metrics = checkout.metrics()
+    assert (metric_value(metrics, "config_reloads_total", {"result": "success"}) or 0) >= 2
+    assert (metric_value(metrics, "config_reloads_total", {"result": "error"}) or 0) >= 1
+    assert checkout.proc.poll() is None
+
+
+def test_missing_config_file_means_defaults_until_created(start_service: ServiceFactory, tls: TlsFiles,
+                                                          dns_server: DnsServer, tmp_path: Path) -> None:
+    path = tmp_path / "later.json"
+    checkout = start_checkout(start_service, tls, dns_server, free_port(), CONFIG_FILE=str(path))
+    snapshot = checkout.get("/admin/config").json()
+    assert snapshot["values"] == snapshot["defaults"] and snapshot["last_error"] is None
+    _write_config(tmp_path, {"bulkhead_size": 7, "unknown_knob": 1})
+    Path(tmp_path / "checkout-config.json").replace(path)
+    wait_for("the created file to apply",
+             lambda: checkout.get("/admin/config").json()["values"]["bulkhead_size"] == 7, timeout=10)
+    assert checkout.get("/admin/config").json()["ignored_keys"] == ["unknown_knob"]
+    assert metric_value(checkout.metrics(), "bulkhead_limit", {"pool": "payment"}) == 7
