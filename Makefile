@@ -15,7 +15,7 @@ test:             ## the whole test suite against real components (starts what i
 	bash scripts/test.sh
 
 lint:
-	$(VENV)/bin/ruff check chaosext tests bench cluster/services
+	$(VENV)/bin/ruff check chaosext tests bench cluster/services cluster/ci
 	$(VENV)/bin/mypy chaosext
 
 kube-up:

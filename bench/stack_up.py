@@ -92,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
         group = name.rstrip("0123456789").rstrip("-") or name
         groups[group] = groups.get(group, 0) + rss
 
-    timing = Table(title=f"stack up: installed-but-down to ready ({'fresh state' if args.fresh else 'warm state'})")
+    console.print(f"stack up: installed-but-down to ready ({'fresh' if args.fresh else 'warm'} state)")
+    timing = Table()
     timing.add_column("run")
     timing.add_column("seconds", justify="right")
     for i, seconds in enumerate(times, start=1):
@@ -101,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     timing.add_row("max", f"{max(times):.1f}")
     console.print(timing)
 
-    mem = Table(title="resident memory (RSS incl. children) by component")
+    console.print("resident memory (RSS, children included) by component")
+    mem = Table()
     mem.add_column("component")
     mem.add_column("processes", justify="right")
     mem.add_column("MiB", justify="right")

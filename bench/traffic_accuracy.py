@@ -23,6 +23,7 @@ import json
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -180,17 +181,17 @@ def sustainable_rate(base_url: str, seconds: float, start: float) -> tuple[float
         return good
 
     if held(start):
-        low, high = start, start * 1.25
+        low, high = float(start), float(round(start * 1.25))
         while high <= 20_000 and held(high):
-            low, high = high, high * 1.25
+            low, high = high, float(round(high * 1.25))
     else:
-        low, high = start / 2, start
+        low, high = float(round(start / 2)), float(start)
         while low >= 25 and not held(low):
-            low, high = low / 2, low
+            low, high = float(round(low / 2)), low
         if low < 25:
             return 0.0, trials
     for _ in range(2):
-        mid = round((low + high) / 2)
+        mid = float(round((low + high) / 2))
         if held(mid):
             low = mid
         else:
@@ -209,9 +210,10 @@ def main() -> None:
     parser.add_argument(
         "--max-seconds", type=float, default=8, help="length of each max-rate trial (default 8)"
     )
+    parser.add_argument("--rounds", type=int, default=3, help="wrk / vegeta max-rate rounds, median kept")
     args = parser.parse_args()
-    if args.seconds < 5 or args.max_seconds < 3:
-        parser.error("--seconds must be at least 5 and --max-seconds at least 3")
+    if args.seconds < 5 or args.max_seconds < 3 or args.rounds < 1:
+        parser.error("--seconds must be at least 5, --max-seconds at least 3 and --rounds at least 1")
     install_traffic_tools(_progress)
     cfg = load_config()
     ep = cfg.endpoints()
@@ -295,23 +297,34 @@ def main() -> None:
         )
 
     _progress("3. highest sustainable rate, GET /api/catalog through HAProxy: vegeta vs wrk")
-    wrk = wrk_rate(f"{checkout}/api/catalog", args.max_seconds)
-    closed = max_attack(checkout, args.max_seconds, WRK_CONNECTIONS)
-    _progress(f"vegeta -rate=0 -max-workers={WRK_CONNECTIONS}: {closed:.1f} req/s")
+    # alternate the two tools a few times: other work on this 2-core machine moves the figures a lot
+    wrk_runs, closed_runs = [], []
+    for _ in range(args.rounds):
+        wrk_runs.append(wrk_rate(f"{checkout}/api/catalog", args.max_seconds))
+        closed_runs.append(max_attack(checkout, args.max_seconds, WRK_CONNECTIONS))
+        _progress(f"vegeta -rate=0 -max-workers={WRK_CONNECTIONS}: {closed_runs[-1]:.1f} req/s")
+    wrk, closed = statistics.median(wrk_runs), statistics.median(closed_runs)
     sustained, trials = sustainable_rate(checkout, args.max_seconds, start=max(100.0, round(wrk * 0.4, -1)))
     figures["max_rate"] = {
         "wrk": wrk,
+        "wrk_runs": wrk_runs,
+        "vegeta_closed_loop_runs": closed_runs,
         "vegeta_closed_loop": closed,
         "vegeta_sustained": sustained,
         "trials": trials,
         "wrk_connections": WRK_CONNECTIONS,
     }
     rows.append(
-        (f"wrk max throughput (-c{WRK_CONNECTIONS}, closed loop)", "-", f"{wrk:.0f}/s", "1.00 (reference)")
+        (
+            f"wrk max throughput (-c{WRK_CONNECTIONS}, median of {args.rounds})",
+            "-",
+            f"{wrk:.0f}/s",
+            "1.00 (reference)",
+        )
     )
     rows.append(
         (
-            f"vegeta max throughput (-rate=0, {WRK_CONNECTIONS} workers)",
+            f"vegeta max throughput (-rate=0, {WRK_CONNECTIONS} workers, median)",
             "-",
             f"{closed:.0f}/s",
             f"{closed / wrk:.2f} x wrk",

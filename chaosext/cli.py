@@ -38,8 +38,10 @@ def install(
         build(_progress)
     else:
         from chaosext.stack.install import install as install_stack
+        from chaosext.traffic.install import install_traffic_tools
 
         install_stack(_progress)
+        install_traffic_tools(_progress)
 
 
 def _mount(module: str, name: str, help_text: str) -> None:
@@ -68,14 +70,22 @@ _mount("chaosext.localkube.cli", "kube", "The Kubernetes control plane used by t
 @app.command()
 def cleanup(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List leftovers, remove nothing.")] = False,
+    kube: Annotated[
+        bool | None,
+        typer.Option("--kube/--no-kube", help="Also look in the cluster (default: when a kube config exists)."),
+    ] = None,
+    context: Annotated[str | None, typer.Option("--context", help="Kube context to clean (default: current).")] = None,
 ) -> None:
     """Remove every fault an interrupted experiment left behind (after SIGKILL, for example)."""
     from chaosext.faults.cleanup import cleanup_all
 
-    report = cleanup_all(dry_run=dry_run)
+    report = cleanup_all(dry_run=dry_run, kube=kube, context=context)
     for row in report:
-        err.print(f"{'would remove' if dry_run else 'removed'}: {row['family']} {row['description']}")
-    err.print(f"{len(report)} leftover fault(s) {'found' if dry_run else 'removed'}")
+        err.print(f"{row['action']}: {row['family']} {row['description']}")
+    removed = [r for r in report if r["action"] in ("removed", "would remove")]
+    err.print(f"{len(removed)} leftover fault(s) {'found' if dry_run else 'removed'}")
+    if any(r["action"] == "error" for r in report):
+        raise typer.Exit(1)
 
 
 def main() -> None:

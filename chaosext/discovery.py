@@ -10,13 +10,18 @@ from chaoslib.discovery.discover import discover_actions, discover_probes, initi
 
 import chaosext
 
-__all__ = ["discover_extension", "family_modules"]
+__all__ = ["discover_extension", "family_modules", "family_packages"]
 
 DISTRIBUTION = "chaosext-backend"
 
 
+def family_packages() -> list[str]:
+    """The fault-family sub-packages (those that ship an ``actions`` or ``probes`` module)."""
+    return sorted({mod.split(".")[1] for mod in family_modules()})
+
+
 def family_modules() -> list[str]:
-    """The fault-family sub-packages that ship an ``actions`` or ``probes`` module."""
+    """Every ``chaosext.<family>.actions`` and ``chaosext.<family>.probes`` module."""
     names: list[str] = []
     for info in sorted(pkgutil.iter_modules(chaosext.__path__), key=lambda i: i.name):
         if not info.ispkg:

@@ -24,7 +24,11 @@ if [[ ! -x "$venv/bin/python" ]]; then
 fi
 ci_step "installing chaosext from $ci_root into $venv"
 "$venv/bin/pip" install -q --upgrade pip
-"$venv/bin/pip" install -q -c "$ci_root/constraints.txt" "$ci_root"
+# built from a copy of what the package needs, so the build leaves nothing in the checkout
+src="$(mktemp -d)"
+trap 'rm -rf "$src"' EXIT
+cp -r "$ci_root/pyproject.toml" "$ci_root/README.md" "$ci_root/chaosext" "$src/"
+"$venv/bin/pip" install -q -c "$ci_root/constraints.txt" "$src"
 "$venv/bin/chaosext" --help >/dev/null
 ci_step "installed: $("$venv/bin/pip" show chaosext-backend | grep -E '^(Name|Version):' | tr '\n' ' ')"
 if [[ -n "${GITHUB_ENV:-}" ]]; then echo "CHAOSEXT_VENV=$venv" >>"$GITHUB_ENV"; fi

@@ -6,7 +6,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
 venv="${CHAOSEXT_VENV:-$here/.venv}"
 echo "==> ruff"
-"$venv/bin/ruff" check chaosext tests bench cluster/services
+"$venv/bin/ruff" check chaosext tests bench cluster/services cluster/ci
 echo "==> mypy chaosext"
 "$venv/bin/mypy" chaosext
 echo "==> shellcheck"

@@ -27,7 +27,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from chaoslib.exceptions import InterruptExecution
+from chaoslib.exceptions import InterruptExecution, InvalidActivity
 from chaoslib.types import Configuration, Secrets
 
 from chaosext.controls.criteria import BreachTracker, Criterion, parse_criteria
@@ -76,6 +76,12 @@ def validate_control(control: dict[str, Any]) -> None:
     """Checked by ``chaos run``/``chaos validate`` before anything runs: bad criteria stop the run."""
     arguments = control.get("provider", {}).get("arguments", {}) or {}
     parse_criteria(arguments.get("criteria"), lenient=True)
+    interval = arguments.get("interval_s", 1.0)
+    if not (isinstance(interval, str) and interval.startswith("${")):
+        try:
+            _interval(interval)
+        except InterruptExecution as exc:
+            raise InvalidActivity(str(exc)) from None
 
 
 def configure_control(**_: Any) -> None:

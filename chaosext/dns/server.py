@@ -216,7 +216,10 @@ class Metrics:
     def __init__(self, faults: FaultStore) -> None:
         self.registry = CollectorRegistry()
         self.queries = Counter(
-            "dns_queries", "DNS queries answered, by name and result", ["name", "result"], registry=self.registry
+            "dns_queries",
+            "DNS queries answered, by name and result",
+            ["name", "result"],
+            registry=self.registry,
         )
         self.in_flight = Gauge(
             "dns_queries_in_flight", "DNS queries being answered right now", registry=self.registry
@@ -309,7 +312,7 @@ class ControlHandler(BaseHTTPRequestHandler):
     def _fault_name(self) -> str | None:
         path = self.path.split("?", 1)[0]
         if path.startswith("/faults/") and len(path) > len("/faults/"):
-            return unquote(path[len("/faults/"):])
+            return unquote(path[len("/faults/") :])
         return None
 
     def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
@@ -384,10 +387,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m chaosext.dns.server", description=__doc__.split("\n")[0])
     parser.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
     parser.add_argument("--port", type=_port, default=15353, help="DNS port, UDP and TCP (default 15353)")
-    parser.add_argument("--control-port", type=_port, default=15380, help="HTTP control API port (default 15380)")
-    parser.add_argument("--records", type=Path, default=None, help="zone-syntax records file (re-read on change)")
+    parser.add_argument(
+        "--control-port", type=_port, default=15380, help="HTTP control API port (default 15380)"
+    )
+    parser.add_argument(
+        "--records", type=Path, default=None, help="zone-syntax records file (re-read on change)"
+    )
     parser.add_argument("--zone", default=DEFAULT_ZONE, help=f"authoritative zone (default {DEFAULT_ZONE})")
-    parser.add_argument("--upstream", type=_host_port, default=None, help="host:port to forward other names to")
+    parser.add_argument(
+        "--upstream", type=_host_port, default=None, help="host:port to forward other names to"
+    )
+    parser.add_argument(
+        "--faults-file", type=Path, default=None,
+        help="also read faults from this JSON file, polled (a mounted ConfigMap on Kubernetes)",
+    )
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     return parser
 
@@ -405,6 +418,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: --records: {exc}", file=sys.stderr)
         return 2
     faults = FaultStore()
+    if args.faults_file is not None:
+        from chaosext.dns.faultsfile import FaultsFileWatcher  # imports this module: keep it here
+
+        FaultsFileWatcher(args.faults_file, faults).start()
     metrics = Metrics(faults)
     resolver = StackResolver(records, faults, metrics, args.upstream)
     try:
@@ -414,8 +431,11 @@ def main(argv: list[str] | None = None) -> int:
         ]
         control = ControlServer((args.host, args.control_port), faults, metrics)
     except OSError as exc:
-        print(f"error: cannot listen on {args.host} (--port {args.port}, --control-port "
-              f"{args.control_port}): {exc}", file=sys.stderr)
+        print(
+            f"error: cannot listen on {args.host} (--port {args.port}, --control-port "
+            f"{args.control_port}): {exc}",
+            file=sys.stderr,
+        )
         return 1
     for server in servers:
         server.start_thread()
@@ -425,7 +445,12 @@ def main(argv: list[str] | None = None) -> int:
     threading.Thread(target=control.serve_forever, daemon=True).start()
     log.info(
         "DNS on %s:%d udp+tcp (zone %s, upstream %s), control API http://%s:%d",
-        args.host, args.port, args.zone, args.upstream or "none: REFUSED", args.host, args.control_port,
+        args.host,
+        args.port,
+        args.zone,
+        args.upstream or "none: REFUSED",
+        args.host,
+        args.control_port,
     )
     stop.wait()
     control.shutdown()

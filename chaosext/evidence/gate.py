@@ -119,6 +119,28 @@ def _activity_breaches(runs: list[Any], phase: str) -> list[str]:
     return reasons
 
 
+def _tolerance_misses(runs: list[Any]) -> list[str]:
+    """Method probes that declare a ``tolerance`` are judged here, with chaoslib's own rules:
+    chaoslib only applies tolerances in the steady-state hypothesis, so a during-fault check such
+    as "client p99 under 5 s while payment is slow" would otherwise never fail a run."""
+    from chaoslib.hypothesis import within_tolerance
+
+    reasons: list[str] = []
+    for run in runs:
+        activity = run.get("activity") if isinstance(run, dict) else None
+        if not isinstance(activity, dict) or "tolerance" not in activity or run.get("status") != "succeeded":
+            continue
+        tolerance, value = activity["tolerance"], run.get("output")
+        try:
+            ok = within_tolerance(tolerance, value, configuration={}, secrets={})
+        except Exception as exc:  # a tolerance chaoslib cannot apply is itself a breach
+            ok, value = False, f"{value!r} ({exc})"
+        if not ok:
+            reasons.append(f"during-method check '{activity_name(run)}' out of tolerance "
+                           f"(got {_short(repr(value))}, tolerance {_short(repr(tolerance))})")
+    return reasons
+
+
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
@@ -158,6 +180,7 @@ def evaluate(journal: Journal) -> list[str]:
     runs = _list(journal.get("run"))
     if not before_failed:
         reasons.extend(_activity_breaches(runs, "method"))
+        reasons.extend(_tolerance_misses(runs))
         declared = len(_list(experiment.get("method")))
         if runs and len(runs) < declared:
             reasons.append(f"method stopped after {len(runs)} of {declared} activities")

@@ -1,21 +1,66 @@
-"""``chaosext cleanup``: remove every leftover fault (markers, then cluster objects)."""
+"""``chaosext cleanup``: remove every leftover fault.
+
+1. Every fault marker of this machine (state dir) is undone: the marker holds what the fault
+   changed, so this restores exactly.
+2. Then, when a kube config is reachable, every family's Kubernetes driver that can find
+   leftovers in the cluster by the marks its faults leave (labels, annotations, placeholder
+   pods) is asked for them: ``remove_leftovers(context, dry_run)`` removes them;
+   families with only ``find_leftovers(context)`` report what a person must look at.
+"""
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import os
 from typing import Any
 
+from chaosext.discovery import family_packages
 from chaosext.faults import markers
 from chaosext.faults.engine import undo
 
-__all__ = ["cleanup_all"]
+__all__ = ["cleanup_all", "kube_reachable"]
 
 
-def cleanup_all(dry_run: bool = False) -> list[dict[str, Any]]:
+def kube_reachable() -> bool:
+    return os.path.exists(os.path.expanduser(os.environ.get("KUBECONFIG", "~/.kube/config")))
+
+
+def _cluster_leftovers(context: str | None, dry_run: bool) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for family in family_packages():
+        name = f"chaosext.{family}.kubernetes"
+        if importlib.util.find_spec(name) is None:
+            continue
+        module = importlib.import_module(name)
+        remover = getattr(module, "remove_leftovers", None)
+        finder = getattr(module, "find_leftovers", None)
+        try:
+            if remover is not None:
+                found = remover(context, dry_run)
+                action = "would remove" if dry_run else "removed"
+            elif finder is not None:
+                found = finder(context)
+                action = "found (restore it with its marker, or by hand)"
+            else:
+                continue
+        except Exception as exc:  # an unreachable cluster must not hide the local results
+            rows.append({"family": family, "action": "error", "description": f"cluster not checked: {exc}"})
+            continue
+        for row in found:
+            rows.append({"family": family, "action": action,
+                         "description": ", ".join(f"{k}={v}" for k, v in row.items() if k != "family")})
+    return rows
+
+
+def cleanup_all(dry_run: bool = False, kube: bool | None = None, context: str | None = None) -> list[dict[str, Any]]:
     report: list[dict[str, Any]] = []
     for marker in markers.list_markers():
         row = {"id": marker.id, "family": marker.family, "kind": marker.kind,
-               "description": marker.description}
+               "action": "would remove" if dry_run else "removed", "description": marker.description}
         if not dry_run:
             undo(marker.id)
         report.append(row)
+    if kube if kube is not None else kube_reachable():
+        report.extend(_cluster_leftovers(context, dry_run))
     return report

@@ -157,12 +157,6 @@ def _lose_kubernetes(
 
     ns = kube.namespace_of(namespace, configuration)
     sts, pods = k8s.broker_pods(statefulset, ns, configuration, secrets)
-    held = k8s.annotations_of(sts).get(k8s.HELD_ANNOTATION)
-    if held:
-        raise ActivityFailed(
-            f"statefulset {ns}/{statefulset} already has brokers held down ({held}) by fault "
-            f"{k8s.annotations_of(sts).get(kube.FAULT_ANNOTATION)}; nothing changed"
-        )
     total = int(sts.spec.replicas or 0)
     alive = sorted(o + offset for o, p in pods.items() if p.metadata.deletion_timestamp is None and o < total)
     victims = _victims(brokers, topic, partition, count, alive, configuration, secrets)
@@ -173,6 +167,7 @@ def _lose_kubernetes(
             f"'brokers' {unknown} are not brokers of statefulset {ns}/{statefulset} "
             f"(known: {known}, broker_id_offset={offset})"
         )
+    # brokers already down (held by another fault, crashed, not yet recreated) count against the share
     down = {b for b in known if b not in alive}
     guardrails.check_replica_share(
         len(set(victims) | down),
@@ -182,6 +177,7 @@ def _lose_kubernetes(
     )
     names = [f"{statefulset}-{b - offset}" for b in victims]
     grace = None if graceful else 0
+    image = str(sts.spec.template.spec.containers[0].image or "registry.k8s.io/pause:3.10")
     context = kube.current_context(secrets)
     fault_id = markers.new_id(FAMILY)
     expires_at = time.time() + seconds
@@ -204,7 +200,7 @@ def _lose_kubernetes(
     )
 
     def apply() -> dict[str, Any]:
-        return k8s.delete_and_hold(fault_id, statefulset, ns, names, grace, expires_at, context)
+        return k8s.delete_and_hold(fault_id, statefulset, ns, names, grace, expires_at, image, context)
 
     record = engine.activate(marker, apply)
     return {**record, "target": "kubernetes", "brokers": victims}

@@ -1,16 +1,18 @@
 """Kubernetes side of the Kafka faults.
 
 Broker loss: a broker is a pod ``<statefulset>-<ordinal>`` of the Kafka StatefulSet (broker id =
-ordinal + ``broker_id_offset``, 0 by default as in Strimzi/Bitnami charts). The pods are deleted
-(grace 0 for a kill, the pod's own grace period for a stop) and *held down*: a detached keeper
-process (``python -m chaosext.kafka.keeper``) watches those pod names and deletes every copy the
-StatefulSet controller recreates, until the fault expires or is undone. Why not scale the
-StatefulSet down: that only removes the highest ordinals (not "broker 1" or "the leader of
-orders-0"), it changes the spec that GitOps tools reconcile, and it is a different event from a
-crash. The StatefulSet carries annotations naming the fault, the held pods and the expiry, so
-``find_leftovers``/``remove_leftovers`` find a hold even without its marker; the keeper exits by
-itself when those annotations go away or its deadline passes, so a hold can never outlive its
-fault by more than a second.
+ordinal + ``broker_id_offset``, 0 by default as in Strimzi/Bitnami charts). The pod is deleted
+(grace 0 for a kill, the pod's own grace period for a stop) and kept down by a *placeholder*: a
+pod of the same name, not matching the StatefulSet's selector, held by a scheduling gate so it is
+never scheduled and runs nothing. A StatefulSet cannot create a pod whose name is taken, so the
+broker stays down with no process watching it; removing the placeholder (undo, expiry reaper,
+``remove_leftovers``) lets the controller recreate the broker at once.
+
+Why not re-delete recreated pods until expiry: the controller recreates within milliseconds, so
+the broker pod flaps instead of staying down, and holding needs a process alive for the whole
+duration. Why not scale the StatefulSet down: that only removes the highest ordinals (not "broker
+1" or "the leader of orders-0"), and it changes the spec GitOps tools reconcile. Placeholders carry
+the label ``chaosext.io/kafka-hold=<statefulset>`` and ``chaosext.io/fault=<fault id>``.
 
 Consumer pause: the consumer's Deployment is scaled to 0 (or down to ``replicas`` for a
 slow-down) and back; it is annotated with its replica count before the fault.
@@ -18,14 +20,7 @@ slow-down) and back; it is annotated with its replica count before the fault.
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from chaoslib.exceptions import ActivityFailed
@@ -34,23 +29,23 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from chaosext import kube
-from chaosext.faults.paths import faults_dir
 
 __all__ = [
-    "annotations_of",
-    "HELD_ANNOTATION",
+    "HOLD_LABEL",
     "REPLICAS_ANNOTATION",
+    "annotations_of",
     "broker_pods",
     "delete_and_hold",
     "find_leftovers",
+    "holds",
     "release",
     "remove_leftovers",
     "restore_consumer",
     "scale_consumer",
 ]
 
-HELD_ANNOTATION = "chaosext.io/kafka-held-pods"
-KEEPER_ANNOTATION = "chaosext.io/kafka-keeper"
+HOLD_LABEL = "chaosext.io/kafka-hold"
+HOLD_GATE = "chaosext.io/kafka-broker-held-down"
 REPLICAS_ANNOTATION = "chaosext.io/kafka-replicas-before"
 
 
@@ -117,6 +112,46 @@ def _annotate(
     patcher(name, namespace, patch)
 
 
+def holds(core: client.CoreV1Api, namespace: str, statefulset: str) -> list[Any]:
+    """The placeholder pods holding brokers of ``statefulset`` down."""
+    try:
+        pods: list[Any] = core.list_namespaced_pod(
+            namespace, label_selector=f"{HOLD_LABEL}={statefulset}"
+        ).items
+    except ApiException as exc:
+        raise kube.api_error(exc, f"listing placeholder pods in {namespace}") from None
+    return pods
+
+
+def _placeholder(name: str, statefulset: str, fault_id: str, expires_at: float, image: str) -> client.V1Pod:
+    return client.V1Pod(
+        metadata=client.V1ObjectMeta(
+            name=name,
+            labels={HOLD_LABEL: statefulset, kube.FAULT_LABEL: fault_id},
+            annotations=kube.expiry_annotations(fault_id, expires_at),
+        ),
+        spec=client.V1PodSpec(
+            scheduling_gates=[client.V1PodSchedulingGate(name=HOLD_GATE)],  # never scheduled, never runs
+            automount_service_account_token=False,
+            security_context=client.V1PodSecurityContext(
+                run_as_non_root=True,
+                run_as_user=65534,
+                seccomp_profile=client.V1SeccompProfile(type="RuntimeDefault"),
+            ),
+            containers=[
+                client.V1Container(
+                    name="held-down",
+                    image=image,
+                    security_context=client.V1SecurityContext(
+                        allow_privilege_escalation=False,
+                        capabilities=client.V1Capabilities(drop=["ALL"]),
+                    ),
+                )
+            ],
+        ),
+    )
+
+
 def delete_and_hold(
     fault_id: str,
     statefulset: str,
@@ -124,111 +159,68 @@ def delete_and_hold(
     pods: list[str],
     grace: int | None,
     expires_at: float,
+    image: str,
     context: str | None,
+    timeout: float = 120.0,
 ) -> dict[str, Any]:
-    """Mark the StatefulSet, delete the pods, start the keeper that holds them down until ``expires_at``."""
-    api = _api(context)
-    apps, core = client.AppsV1Api(api), client.CoreV1Api(api)
-    marks: dict[str, str | None] = {
-        **kube.expiry_annotations(fault_id, expires_at),
-        HELD_ANNOTATION: ",".join(pods),
-    }
-    try:
-        _annotate(apps, "statefulset", statefulset, namespace, marks)
-    except ApiException as exc:
-        raise kube.api_error(exc, f"annotating statefulset {namespace}/{statefulset}") from None
-    # delete first (a stop's deletion is graceful), then hold: the keeper skips pods already terminating
-    deleted = [
-        {"pod": name, "grace_seconds": grace, "deleted": _delete(core, namespace, name, grace)}
-        for name in pods
-    ]
-    keeper = _start_keeper(fault_id, statefulset, namespace, pods, expires_at, context)
-    try:
-        _annotate(apps, "statefulset", statefulset, namespace, {KEEPER_ANNOTATION: json.dumps(keeper)})
-    except ApiException as exc:
-        raise kube.api_error(exc, f"annotating statefulset {namespace}/{statefulset}") from None
-    return {"statefulset": f"{namespace}/{statefulset}", "deleted": deleted, "keeper": keeper}
+    """Delete each broker pod and take its name with a placeholder before the controller recreates it.
 
-
-def _start_keeper(
-    fault_id: str, statefulset: str, namespace: str, pods: list[str], until: float, context: str | None
-) -> dict[str, Any]:
-    log = open(faults_dir() / "kafka-keeper.log", "ab")  # noqa: SIM115 - handed to the child
-    cmd = [
-        sys.executable,
-        "-m",
-        "chaosext.kafka.keeper",
-        "--fault-id",
-        fault_id,
-        "--statefulset",
-        statefulset,
-        "--namespace",
-        namespace,
-        "--pods",
-        ",".join(pods),
-        "--until",
-        str(until),
-    ]
-    if context:
-        cmd += ["--context", context]
-    proc = subprocess.Popen(
-        cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True
-    )
-    log.close()
-    return {"pid": proc.pid, "host": os.uname().nodename}
-
-
-def _stop_keeper(pid: int) -> None:
-    try:
-        if b"chaosext.kafka.keeper" not in Path(f"/proc/{pid}/cmdline").read_bytes():
-            return
-        os.kill(pid, signal.SIGTERM)
-    except (OSError, ProcessLookupError):
-        return
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)
-        if not Path(f"/proc/{pid}/cmdline").exists() or not Path(f"/proc/{pid}/cmdline").read_bytes():
-            return
-        time.sleep(0.05)
+    A copy the controller recreated in between is deleted at once (grace 0: it never got to run)."""
+    core = client.CoreV1Api(_api(context))
+    done = []
+    for name in pods:
+        started = time.monotonic()
+        first = _delete(core, namespace, name, grace)
+        recreated = 0
+        while True:
+            try:
+                core.create_namespaced_pod(
+                    namespace, _placeholder(name, statefulset, fault_id, expires_at, image)
+                )
+                break
+            except ApiException as exc:
+                if exc.status != 409:
+                    raise kube.api_error(exc, f"creating placeholder pod {namespace}/{name}") from None
+            if time.monotonic() - started > timeout:
+                raise ActivityFailed(f"pod {namespace}/{name} is still there {timeout:g}s after its deletion")
+            try:
+                current: Any = core.read_namespaced_pod(name, namespace)
+            except ApiException as exc:
+                if exc.status == 404:
+                    continue
+                raise kube.api_error(exc, f"reading pod {namespace}/{name}") from None
+            if current.metadata.deletion_timestamp is None:  # recreated by the controller: not a broker yet
+                _delete(core, namespace, name, 0)
+                recreated += 1
+            else:
+                time.sleep(0.1)  # the original is still terminating (a stop's grace period)
+        done.append(
+            {
+                "pod": name,
+                "grace_seconds": grace,
+                "deleted": first,
+                "recreated_copies_deleted": recreated,
+                "held_after_s": round(time.monotonic() - started, 2),
+            }
+        )
+    return {"statefulset": f"{namespace}/{statefulset}", "deleted": done}
 
 
 def release(
-    fault_id: str,
-    statefulset: str,
-    namespace: str,
-    context: str | None = None,
-    keeper_pid: int | None = None,
-    pods: list[str] | None = None,
+    fault_id: str, statefulset: str, namespace: str, context: str | None = None, pods: list[str] | None = None
 ) -> None:
-    """Undo of a broker loss (idempotent): stop the keeper, remove the hold's annotations; the
-    StatefulSet controller then recreates the pods."""
-    if keeper_pid:
-        _stop_keeper(int(keeper_pid))
-    apps = client.AppsV1Api(_api(context))
+    """Undo of a broker loss (idempotent): delete this fault's placeholders; the StatefulSet
+    controller then recreates the broker pods."""
+    core = client.CoreV1Api(_api(context))
     try:
-        sts = apps.read_namespaced_stateful_set(statefulset, namespace)
+        held = core.list_namespaced_pod(namespace, label_selector=f"{kube.FAULT_LABEL}={fault_id}").items
     except ApiException as exc:
         if exc.status == 404:
             return
-        raise kube.api_error(exc, f"reading statefulset {namespace}/{statefulset}") from None
-    notes = annotations_of(sts)
-    if notes.get(kube.FAULT_ANNOTATION) != fault_id:
-        return
-    if not keeper_pid and notes.get(KEEPER_ANNOTATION):
-        _stop_keeper(int(json.loads(notes[KEEPER_ANNOTATION]).get("pid", 0)))
-    clear: dict[str, str | None] = {
-        kube.FAULT_ANNOTATION: None,
-        kube.EXPIRES_ANNOTATION: None,
-        HELD_ANNOTATION: None,
-        KEEPER_ANNOTATION: None,
-    }
-    try:
-        _annotate(apps, "statefulset", statefulset, namespace, clear)
-    except ApiException as exc:
-        if exc.status != 404:
-            raise kube.api_error(exc, f"clearing the hold on statefulset {namespace}/{statefulset}") from None
+        raise kube.api_error(exc, f"listing placeholder pods of {fault_id} in {namespace}") from None
+    pod: Any
+    for pod in held:
+        _delete(core, namespace, pod.metadata.name, 0)
 
 
 # ---- consumer Deployment -------------------------------------------------------------------------
@@ -317,39 +309,38 @@ def wait_no_pods(
 
 # ---- leftovers (for `chaosext cleanup`, wired in by the lead) ---------------------------------------
 def find_leftovers(context: str | None = None) -> list[dict[str, Any]]:
-    """Every StatefulSet held down and every Deployment scaled by a Kafka fault, in any namespace."""
-    apps = client.AppsV1Api(_api(context))
+    """Every placeholder pod holding a Kafka broker down and every Deployment scaled by a Kafka fault,
+    in any namespace."""
+    api = _api(context)
+    core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
     found: list[dict[str, Any]] = []
     try:
-        workloads = [("statefulset", o) for o in apps.list_stateful_set_for_all_namespaces().items] + [
-            ("deployment", o) for o in apps.list_deployment_for_all_namespaces().items
-        ]
+        placeholders = core.list_pod_for_all_namespaces(label_selector=HOLD_LABEL).items
+        deployments = apps.list_deployment_for_all_namespaces().items
     except ApiException as exc:
-        raise kube.api_error(exc, "listing statefulsets and deployments") from None
+        raise kube.api_error(exc, "listing placeholder pods and deployments") from None
     obj: Any
-    for kind, obj in workloads:
+    for obj in placeholders:
+        labels = obj.metadata.labels or {}
+        found.append(
+            {
+                "kind": "pod",
+                "namespace": obj.metadata.namespace,
+                "name": obj.metadata.name,
+                "statefulset": labels.get(HOLD_LABEL),
+                "fault_id": labels.get(kube.FAULT_LABEL),
+                "expires_at": annotations_of(obj).get(kube.EXPIRES_ANNOTATION),
+            }
+        )
+    for obj in deployments:
         notes = annotations_of(obj)
-        fault_id = notes.get(kube.FAULT_ANNOTATION, "")
-        if not fault_id.startswith("kafka-"):
-            continue
-        if kind == "statefulset" and HELD_ANNOTATION in notes:
+        if notes.get(kube.FAULT_ANNOTATION, "").startswith("kafka-") and REPLICAS_ANNOTATION in notes:
             found.append(
                 {
-                    "kind": kind,
+                    "kind": "deployment",
                     "namespace": obj.metadata.namespace,
                     "name": obj.metadata.name,
-                    "fault_id": fault_id,
-                    "held_pods": notes[HELD_ANNOTATION],
-                    "expires_at": notes.get(kube.EXPIRES_ANNOTATION),
-                }
-            )
-        elif kind == "deployment" and REPLICAS_ANNOTATION in notes:
-            found.append(
-                {
-                    "kind": kind,
-                    "namespace": obj.metadata.namespace,
-                    "name": obj.metadata.name,
-                    "fault_id": fault_id,
+                    "fault_id": notes[kube.FAULT_ANNOTATION],
                     "replicas_before": int(notes[REPLICAS_ANNOTATION]),
                     "expires_at": notes.get(kube.EXPIRES_ANNOTATION),
                 }
@@ -361,9 +352,10 @@ def remove_leftovers(context: str | None = None, dry_run: bool = False) -> list[
     """Undo everything :func:`find_leftovers` reports."""
     found = find_leftovers(context)
     if not dry_run:
+        core = client.CoreV1Api(_api(context))
         for row in found:
-            if row["kind"] == "statefulset":
-                release(row["fault_id"], row["name"], row["namespace"], context)
+            if row["kind"] == "pod":
+                _delete(core, row["namespace"], row["name"], 0)
             else:
                 restore_consumer(
                     row["fault_id"], row["name"], row["namespace"], row["replicas_before"], context

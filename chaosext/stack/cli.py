@@ -21,12 +21,14 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", help="YAML file overriding ports/paths (see docs/architecture.md).", dir_okay=False),
+    typer.Option(
+        "--config", help="YAML file overriding ports/paths (see docs/architecture.md).", dir_okay=False
+    ),
 ]
 
 
@@ -83,7 +85,9 @@ def status(
         print(json.dumps(report, indent=2))
     else:
         if report["supervisor"]["pid"] is None:
-            out.print("[red]the stack is down[/] (supervisord is not running); start it with `chaosext stack up`")
+            out.print(
+                "[red]the stack is down[/] (supervisord is not running); start it with `chaosext stack up`"
+            )
         else:
             out.print(_table(report))
         for c in report["components"] if report["supervisor"]["pid"] else []:

@@ -270,14 +270,18 @@ def load_config(path: Path | str | None = None) -> StackConfig:
     known_ports = set(Ports().as_dict())
     for name, value in port_overrides.items():
         if name not in known_ports:
-            raise UsageError(f"--config {path}: unknown port {name!r}; known: {', '.join(sorted(known_ports))}")
+            raise UsageError(
+                f"--config {path}: unknown port {name!r}; known: {', '.join(sorted(known_ports))}"
+            )
         if not isinstance(value, int) or not 1 <= value <= 65535:
             raise UsageError(f"--config {path}: port {name} must be an integer 1..65535, got {value!r}")
     ports = dataclasses.replace(ports, **port_overrides)
     kwargs: dict[str, Any] = {}
     for name, value in overrides.items():
         if name not in _TOP_LEVEL:
-            raise UsageError(f"--config {path}: unknown setting {name!r}; known: {', '.join(sorted(_TOP_LEVEL))}")
+            raise UsageError(
+                f"--config {path}: unknown setting {name!r}; known: {', '.join(sorted(_TOP_LEVEL))}"
+            )
         kwargs[name] = Path(str(value)).expanduser() if name in _PATH_FIELDS else value
     return StackConfig(ports=ports, **kwargs)
 

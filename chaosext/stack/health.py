@@ -29,8 +29,10 @@ def port_open(host: str, port: int, timeout: float = TIMEOUT) -> bool:
 
 def _tcp(host: str, port: int) -> Check:
     def check() -> tuple[bool, str]:
-        return (True, f"{host}:{port} accepts connections") if port_open(host, port) else (
-            False, f"{host}:{port} refuses connections"
+        return (
+            (True, f"{host}:{port} accepts connections")
+            if port_open(host, port)
+            else (False, f"{host}:{port} refuses connections")
         )
 
     return check

@@ -7,16 +7,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
-import subprocess
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from chaosext.errors import ComponentError
 from chaosext.stack.config import StackConfig, load_config
+from chaosext.stack.kafka_dist import install_kafka, kafka_installed, run_checked
 
 __all__ = ["DEBIAN_PROGRAMS", "find_go", "install", "missing_components"]
 
@@ -27,58 +25,16 @@ DEBIAN_PROGRAMS = {
     "prometheus": "/usr/bin/prometheus",
     "redis-server": "/usr/bin/redis-server",
 }
-LOG4J_VERSION = "2.24.3"
-SLF4J_VERSION = "2.0.17"
-_MARKER = ".complete"
-
-_POM = """<?xml version="1.0" encoding="UTF-8"?>
-<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>chaosext</groupId>
-  <artifactId>kafka-broker-bundle</artifactId>
-  <version>1</version>
-  <packaging>pom</packaging>
-  <dependencies>
-    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId>
-      <version>{kafka}</version></dependency>
-    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-tools</artifactId>
-      <version>{kafka}</version></dependency>
-    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-storage</artifactId>
-      <version>{kafka}</version></dependency>
-    <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-api</artifactId>
-      <version>{slf4j}</version></dependency>
-    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-core</artifactId>
-      <version>{log4j}</version></dependency>
-    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j2-impl</artifactId>
-      <version>{log4j}</version></dependency>
-  </dependencies>
-</project>
-"""
 
 
 def find_go() -> str | None:
-    return shutil.which("go") or (
-        "/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").exists() else None
-    )
-
-
-def _pom(config: StackConfig) -> str:
-    return _POM.format(kafka=config.kafka_version, log4j=LOG4J_VERSION, slf4j=SLF4J_VERSION)
-
-
-def _kafka_stamp(config: StackConfig) -> str:
-    return hashlib.sha256(_pom(config).encode()).hexdigest()
-
-
-def _kafka_cached(config: StackConfig) -> bool:
-    marker = config.kafka_lib / _MARKER
-    return marker.exists() and marker.read_text().strip() == _kafka_stamp(config)
+    return shutil.which("go") or ("/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").exists() else None)
 
 
 def missing_components(config: StackConfig) -> list[str]:
     """Names of the components that are not installed (empty when the stack can start)."""
     missing = [name for name, path in DEBIAN_PROGRAMS.items() if not Path(path).exists()]
-    if not _kafka_cached(config):
+    if not kafka_installed(config):
         missing.append(f"kafka {config.kafka_version}")
     if not (config.toxiproxy_server.exists() and config.toxiproxy_cli.exists()):
         missing.append("toxiproxy")
@@ -92,7 +48,7 @@ def install(progress: Progress, config: StackConfig | None = None) -> None:
     config = config or load_config()
     config.cache.mkdir(parents=True, exist_ok=True)
     _check_debian(progress)
-    _install_kafka(config, progress)
+    install_kafka(config, progress)
     _install_toxiproxy(config, progress)
     progress(f"stack components ready in {config.cache}")
 
@@ -107,50 +63,6 @@ def _check_debian(progress: Progress) -> None:
             f"fix: apt-get install -y {' '.join(missing)} (or run scripts/setup.sh)"
         )
     progress(f"Debian packages present: {', '.join(DEBIAN_PROGRAMS)}, java")
-
-
-def _run(cmd: list[str], component: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> None:
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd, timeout=1800)
-    except FileNotFoundError:
-        raise ComponentError(f"{component}: {cmd[0]} is not installed; run scripts/setup.sh") from None
-    except subprocess.TimeoutExpired:
-        raise ComponentError(f"{component}: `{' '.join(cmd)}` did not finish in 30 minutes") from None
-    if proc.returncode != 0:
-        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-25:])
-        raise ComponentError(
-            f"{component}: `{' '.join(cmd)}` failed (exit {proc.returncode}); "
-            f"check the network access to the registry and retry `chaosext install`.\n{tail}"
-        )
-
-
-def _install_kafka(config: StackConfig, progress: Progress) -> None:
-    lib = config.kafka_lib
-    if _kafka_cached(config):
-        progress(f"kafka {config.kafka_version}: cached in {lib} ({len(list(lib.glob('*.jar')))} jars), nothing to download")
-        return
-    mvn = shutil.which("mvn")
-    if mvn is None:
-        raise ComponentError("kafka: Maven (mvn) is not installed; fix: apt-get install -y maven")
-    progress(f"kafka {config.kafka_version}: resolving the broker jars from Maven Central (a minute or two)")
-    if lib.exists():
-        shutil.rmtree(lib)
-    lib.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="chaosext-kafka-pom-") as tmp:
-        pom = Path(tmp) / "pom.xml"
-        pom.write_text(_pom(config))
-        _run(
-            [
-                mvn, "-q", "-B", f"-Dmaven.repo.local={config.cache / 'm2'}", "-f", str(pom),
-                "dependency:copy-dependencies", f"-DoutputDirectory={lib}", "-DincludeScope=runtime",
-            ],
-            "kafka",
-        )
-    jars = list(lib.glob("*.jar"))
-    if not any(j.name.startswith("kafka_2.13-") for j in jars):
-        raise ComponentError(f"kafka: Maven finished but {lib} holds no kafka_2.13 jar; retry `chaosext install`")
-    (lib / _MARKER).write_text(_kafka_stamp(config) + "\n")
-    progress(f"kafka {config.kafka_version}: {len(jars)} jars in {lib}")
 
 
 def _install_toxiproxy(config: StackConfig, progress: Progress) -> None:
@@ -175,7 +87,11 @@ def _install_toxiproxy(config: StackConfig, progress: Progress) -> None:
     )
     for name, target in binaries.items():
         progress(f"toxiproxy {config.toxiproxy_version}: go install cmd/{name} (first time: a minute or two)")
-        _run([go, "install", f"github.com/Shopify/toxiproxy/v2/cmd/{name}@{config.toxiproxy_version}"], "toxiproxy", env)
+        run_checked(
+            [go, "install", f"github.com/Shopify/toxiproxy/v2/cmd/{name}@{config.toxiproxy_version}"],
+            "toxiproxy",
+            env=env,
+        )
         built = bin_dir / name
         if not built.exists():
             raise ComponentError(f"toxiproxy: go install did not produce {built}")

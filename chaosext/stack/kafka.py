@@ -13,6 +13,7 @@ from aiokafka.errors import KafkaError
 
 from chaosext.errors import ComponentError
 from chaosext.stack.config import StackConfig
+from chaosext.stack.kafka_dist import broker_classpath
 
 __all__ = ["TopicSpec", "cluster_brokers", "ensure_topics", "format_storage", "topic_specs"]
 
@@ -37,10 +38,18 @@ def _format_one(config: StackConfig, broker_id: int) -> str | None:
     if (data / "meta.properties").exists():
         return None
     cmd = [
-        "/usr/bin/java", "-Xmx256m", "-XX:TieredStopAtLevel=1",
+        "/usr/bin/java",
+        "-Xmx256m",
+        "-XX:TieredStopAtLevel=1",
         f"-Dlog4j2.configurationFile={config.state / 'kafka' / 'log4j2.properties'}",
-        "-cp", f"{config.kafka_lib}/*", "kafka.tools.StorageTool", "format",
-        "-t", config.kafka_cluster_id, "-c", str(config.kafka_dir(broker_id) / "server.properties"),
+        "-cp",
+        broker_classpath(config),
+        "kafka.tools.StorageTool",
+        "format",
+        "-t",
+        config.kafka_cluster_id,
+        "-c",
+        str(config.kafka_dir(broker_id) / "server.properties"),
         "--ignore-formatted",
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)

@@ -63,7 +63,9 @@ def prepare(config: StackConfig, progress: Progress = _quiet) -> list[Program]:
     """Write every generated file (TLS, component configs, supervisord.conf), format Kafka's storage."""
     missing = missing_components(config)
     if missing:
-        raise ComponentError(f"not installed: {', '.join(missing)}; fix: run `chaosext install` (or scripts/setup.sh)")
+        raise ComponentError(
+            f"not installed: {', '.join(missing)}; fix: run `chaosext install` (or scripts/setup.sh)"
+        )
     for sub in ("logs", "redis", "prometheus/data", "toxiproxy", "haproxy", "services"):
         (config.state / sub).mkdir(parents=True, exist_ok=True)
     if ensure_tls(config):
@@ -85,10 +87,12 @@ def _check_ports_free(config: StackConfig, progs: list[Program]) -> None:
     busy = procs.listeners(procs.stack_ports(config), config.host)
     if busy:
         lines = [
-            f"port {b.port}/{b.kind} (for {owner.get(b.port, '?')}) is taken by pid {b.pid} {b.process}" for b in busy
+            f"port {b.port}/{b.kind} (for {owner.get(b.port, '?')}) is taken by pid {b.pid} {b.process}"
+            for b in busy
         ]
         raise ComponentError(
-            "cannot start the stack: " + "; ".join(lines)
+            "cannot start the stack: "
+            + "; ".join(lines)
             + ". Stop those processes (or `chaosext stack down` if it is a stale stack), "
             "or move the stack with CHAOSEXT_PORT_OFFSET"
         )
@@ -102,7 +106,9 @@ def _run_checks(config: StackConfig, names: list[str] | None = None) -> dict[str
         return {name: fut.result() for name, fut in futures.items()}
 
 
-def _wait_healthy(config: StackConfig, sup: Supervisor, progress: Progress, started: float, timeout: float) -> None:
+def _wait_healthy(
+    config: StackConfig, sup: Supervisor, progress: Progress, started: float, timeout: float
+) -> None:
     deadline = started + timeout
     healthy: set[str] = set()
     topics_done = proxies_done = False
@@ -153,12 +159,12 @@ def _wait_healthy(config: StackConfig, sup: Supervisor, progress: Progress, star
             continue
         state = states.get(name, {}).get("statename", "not running")
         problems.append(f"  {name}: {state}, {detail}; log: {config.logs / (name + '.log')}")
-    raise ComponentError(
-        f"the stack did not become healthy within {timeout:.0f}s:\n" + "\n".join(problems)
-    )
+    raise ComponentError(f"the stack did not become healthy within {timeout:.0f}s:\n" + "\n".join(problems))
 
 
-def up(config: StackConfig | None = None, progress: Progress = _quiet, timeout: float | None = None) -> dict[str, Any]:
+def up(
+    config: StackConfig | None = None, progress: Progress = _quiet, timeout: float | None = None
+) -> dict[str, Any]:
     """Bring the stack up (or leave it up) and wait until every component is healthy; returns status()."""
     config = config or load_config()
     with _exclusive(config, progress):
@@ -171,7 +177,7 @@ def _up(config: StackConfig, progress: Progress, timeout: float) -> None:
     sup = Supervisor(config)
     progs = prepare(config, progress)
     if sup.is_running():
-        changed = sup.update()
+        changed = sup.update(force_after={"kafka-": KAFKA_STOP_GRACE_S})
         if changed:
             progress(f"supervisor: configuration changed, restarted {', '.join(changed)}")
         restarted = sup.start_stopped()
@@ -216,13 +222,19 @@ def status(config: StackConfig | None = None) -> dict[str, Any]:
         )
     return {
         "healthy": bool(components) and all(c["healthy"] for c in components),
-        "supervisor": {"pid": sup.pid(), "socket": str(config.supervisor_socket), "config": str(config.supervisor_conf)},
+        "supervisor": {
+            "pid": sup.pid(),
+            "socket": str(config.supervisor_socket),
+            "config": str(config.supervisor_conf),
+        },
         "components": components,
         "endpoints": config.endpoints(),
     }
 
 
-def down(config: StackConfig | None = None, progress: Progress = _quiet, timeout: float = 60.0) -> dict[str, Any]:
+def down(
+    config: StackConfig | None = None, progress: Progress = _quiet, timeout: float = 60.0
+) -> dict[str, Any]:
     """Stop everything; kill leftovers by pid; verify that no stack port is still open."""
     config = config or load_config()
     with _exclusive(config, progress):
@@ -233,11 +245,18 @@ def _down(config: StackConfig, progress: Progress, timeout: float) -> dict[str, 
     started = time.monotonic()
     sup = Supervisor(config)
     if sup.pid() is not None:
-        progress("supervisor: stopping every program")
+        # services first, while Kafka is still there: the consumer leaves its group cleanly (else
+        # the next start waits a session timeout to rebalance) and producers flush
+        services = {p.name for p in programs(config) if p.group == "service"}
+        progress(f"supervisor: stopping the services ({', '.join(sorted(services))})")
+        sup.stop_all(timeout=timeout / 3, only=services)
+        progress("supervisor: stopping the infrastructure")
         killed_programs = sup.stop_all(timeout=timeout / 2, force_after={"kafka-": KAFKA_STOP_GRACE_S})
         if killed_programs:
-            progress(f"{', '.join(killed_programs)}: no clean shutdown in {KAFKA_STOP_GRACE_S:.0f}s "
-                     "(no controller quorum left), killed")
+            progress(
+                f"{', '.join(killed_programs)}: no clean shutdown in {KAFKA_STOP_GRACE_S:.0f}s "
+                "(no controller quorum left), killed"
+            )
         sup.shutdown(timeout=15)
     leftovers = procs.stack_processes(config)
     killed = procs.kill_tree(leftovers) if leftovers else []

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from chaosext.stack.config import StackConfig
 from chaosext.stack.install import DEBIAN_PROGRAMS
+from chaosext.stack.kafka_dist import broker_classpath, cds_archive
 
 __all__ = ["Program", "programs", "supervisord_conf"]
 
@@ -40,15 +41,21 @@ def _kafka(config: StackConfig, broker_id: int, config_hash: str) -> Program:
         "-Djava.awt.headless=true",
         f"-Dlog4j2.configurationFile={config.state / 'kafka' / 'log4j2.properties'}",
         f"-Dkafka.logs.dir={config.kafka_dir(broker_id) / 'logs'}",
+        *([f"-XX:SharedArchiveFile={cds_archive(config)}"] if cds_archive(config).exists() else []),
         "-cp",
-        f"{config.kafka_lib}/*",
+        broker_classpath(config),
         "kafka.Kafka",
         str(props),
     ]
     ports = [config.kafka_ports[broker_id - 1], config.kafka_controller_ports[broker_id - 1]]
     return Program(
-        f"kafka-{broker_id}", command, ports, {"CHAOSEXT_CONFIG_HASH": config_hash},
-        stopwaitsecs=15, priority=100, group="infra",
+        f"kafka-{broker_id}",
+        command,
+        ports,
+        {"CHAOSEXT_CONFIG_HASH": config_hash},
+        stopwaitsecs=15,
+        priority=100,
+        group="infra",
     )
 
 
@@ -80,44 +87,87 @@ def programs(config: StackConfig, hashes: dict[str, str] | None = None) -> list[
         Program(
             "redis",
             [
-                DEBIAN_PROGRAMS["redis-server"], "--bind", h, "--port", str(p.redis), "--save", "",
-                "--appendonly", "no", "--daemonize", "no", "--dir", str(state / "redis"),
-                "--protected-mode", "yes",
+                DEBIAN_PROGRAMS["redis-server"],
+                "--bind",
+                h,
+                "--port",
+                str(p.redis),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+                "--dir",
+                str(state / "redis"),
+                "--protected-mode",
+                "yes",
             ],
-            [p.redis], priority=100, group="infra",
+            [p.redis],
+            priority=100,
+            group="infra",
         ),
         Program(
             "toxiproxy",
             [
-                str(config.toxiproxy_server), "-host", h, "-port", str(p.toxiproxy_api),
-                "-config", str(state / "toxiproxy" / "proxies.json"), "-proxy-metrics", "-runtime-metrics",
+                str(config.toxiproxy_server),
+                "-host",
+                h,
+                "-port",
+                str(p.toxiproxy_api),
+                "-config",
+                str(state / "toxiproxy" / "proxies.json"),
+                "-proxy-metrics",
+                "-runtime-metrics",
             ],
             [p.toxiproxy_api, p.toxi_payment, p.toxi_capture],
-            {"CHAOSEXT_CONFIG_HASH": hashes.get("toxiproxy", "")}, priority=100, group="infra",
+            {"CHAOSEXT_CONFIG_HASH": hashes.get("toxiproxy", "")},
+            priority=100,
+            group="infra",
         ),
         Program(
             "dns",
             [
-                str(config.python), "-m", "chaosext.dns.server", "--host", h, "--port", str(p.dns),
-                "--control-port", str(p.dns_control), "--records", str(config.dns_records),
+                str(config.python),
+                "-m",
+                "chaosext.dns.server",
+                "--host",
+                h,
+                "--port",
+                str(p.dns),
+                "--control-port",
+                str(p.dns_control),
+                "--records",
+                str(config.dns_records),
             ],
-            [p.dns, p.dns_control], {"PYTHONUNBUFFERED": "1"}, priority=100, group="infra",
+            [p.dns, p.dns_control],
+            {"PYTHONUNBUFFERED": "1"},
+            priority=100,
+            group="infra",
         ),
         Program(
             "prometheus",
             [
-                DEBIAN_PROGRAMS["prometheus"], f"--config.file={state / 'prometheus' / 'prometheus.yml'}",
-                f"--storage.tsdb.path={state / 'prometheus' / 'data'}", "--storage.tsdb.retention.time=6h",
-                f"--web.listen-address={h}:{p.prometheus}", "--web.enable-lifecycle",
+                DEBIAN_PROGRAMS["prometheus"],
+                f"--config.file={state / 'prometheus' / 'prometheus.yml'}",
+                f"--storage.tsdb.path={state / 'prometheus' / 'data'}",
+                "--storage.tsdb.retention.time=6h",
+                f"--web.listen-address={h}:{p.prometheus}",
+                "--web.enable-lifecycle",
                 "--web.enable-admin-api",
             ],
-            [p.prometheus], {"CHAOSEXT_CONFIG_HASH": hashes.get("prometheus", "")}, priority=200, group="infra",
+            [p.prometheus],
+            {"CHAOSEXT_CONFIG_HASH": hashes.get("prometheus", "")},
+            priority=200,
+            group="infra",
         ),
         Program(
             "haproxy",
             [DEBIAN_PROGRAMS["haproxy"], "-db", "-f", str(state / "haproxy" / "haproxy.cfg")],
             [p.checkout, p.payment, p.haproxy_stats],
-            {"CHAOSEXT_CONFIG_HASH": hashes.get("haproxy", "")}, priority=200, group="infra",
+            {"CHAOSEXT_CONFIG_HASH": hashes.get("haproxy", "")},
+            priority=200,
+            group="infra",
         ),
     ]
     payment_env = {

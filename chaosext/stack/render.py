@@ -79,7 +79,8 @@ backend checkout-api
     balance roundrobin
     option httpchk GET /readyz
     http-check expect status 200
-    retry-on conn-failure empty-response 503
+    # not 503: checkout answers 503 on purpose inside its budget; retrying it elsewhere would triple the wait
+    retry-on conn-failure empty-response
     server checkout-api-1 {h}:{p.checkout_api_1} check
     server checkout-api-2 {h}:{p.checkout_api_2} check
 
@@ -113,7 +114,8 @@ def prometheus_yml(config: StackConfig) -> str:
         return {
             "job_name": name,
             "static_configs": [
-                {"targets": [f"{h}:{port}"], "labels": {"replica": replica}} for replica, port in targets.items()
+                {"targets": [f"{h}:{port}"], "labels": {"replica": replica}}
+                for replica, port in targets.items()
             ],
             **extra,
         }
@@ -207,8 +209,18 @@ def toxiproxy_json(config: StackConfig) -> str:
 def toxiproxy_proxies(config: StackConfig) -> list[dict[str, object]]:
     p, h = config.ports, config.host
     return [
-        {"name": "payment", "listen": f"{h}:{p.toxi_payment}", "upstream": f"{h}:{p.payment}", "enabled": True},
-        {"name": "capture", "listen": f"{h}:{p.toxi_capture}", "upstream": f"{h}:{p.payment}", "enabled": True},
+        {
+            "name": "payment",
+            "listen": f"{h}:{p.toxi_payment}",
+            "upstream": f"{h}:{p.payment}",
+            "enabled": True,
+        },
+        {
+            "name": "capture",
+            "listen": f"{h}:{p.toxi_capture}",
+            "upstream": f"{h}:{p.payment}",
+            "enabled": True,
+        },
     ]
 
 

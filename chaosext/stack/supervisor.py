@@ -69,7 +69,9 @@ class Supervisor:
             raise ComponentError(f"supervisor: {supervisord} is missing; run scripts/setup.sh")
         proc = subprocess.run(
             [str(supervisord), "-c", str(self.config.supervisor_conf)],
-            capture_output=True, text=True, timeout=timeout,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
         if proc.returncode != 0:
             raise ComponentError(
@@ -82,16 +84,19 @@ class Supervisor:
                 return
             time.sleep(0.1)
         raise ComponentError(
-            f"supervisor: supervisord did not answer on {self.config.supervisor_socket} within {timeout:.0f}s; "
+            f"supervisor: supervisord did not answer on {self.config.supervisor_socket} "
+            f"within {timeout:.0f}s; "
             f"see {self.config.logs / 'supervisord.log'}"
         )
 
-    def update(self) -> list[str]:
-        """Apply a changed config (like ``supervisorctl update``); returns the names it (re)started."""
+    def update(self, force_after: dict[str, float] | None = None) -> list[str]:
+        """Apply a changed config (like ``supervisorctl update``, but stopping the changed programs at
+        once rather than one by one); returns the names it (re)started."""
         rpc = self.rpc
         added, changed, removed = rpc.reloadConfig()[0]
+        if removed or changed:
+            self.stop_all(timeout=60, force_after=force_after, only=set(removed + changed))
         for name in removed + changed:
-            rpc.stopProcessGroup(name)
             rpc.removeProcessGroup(name)
         for name in added + changed:
             rpc.addProcessGroup(name)
@@ -120,8 +125,13 @@ class Supervisor:
                 started.append(name)
         return started
 
-    def stop_all(self, timeout: float, force_after: dict[str, float] | None = None) -> list[str]:
-        """Stop every program at once (not one by one), then wait until none runs.
+    def stop_all(
+        self,
+        timeout: float,
+        force_after: dict[str, float] | None = None,
+        only: set[str] | None = None,
+    ) -> list[str]:
+        """Stop every program (or those in ``only``) at once, not one by one; wait until they stopped.
 
         ``force_after`` maps a name prefix to seconds after which a program still stopping gets
         SIGKILL (the last Kafka broker of a cluster that is going away cannot shut down cleanly:
@@ -129,6 +139,8 @@ class Supervisor:
         """
         rpc = self.rpc
         for name, info in self.processes().items():
+            if only is not None and name not in only:
+                continue
             if info["statename"] in {"RUNNING", "STARTING", "BACKOFF"}:
                 try:
                     rpc.stopProcess(name, False)
@@ -138,12 +150,18 @@ class Supervisor:
         started = time.monotonic()
         killed: list[str] = []
         while time.monotonic() - started < timeout:
-            infos = self.processes()
-            stopping = [n for n, i in infos.items() if i["statename"] in {"RUNNING", "STARTING", "BACKOFF", "STOPPING"}]
+            infos = {n: i for n, i in self.processes().items() if only is None or n in only}
+            stopping = [
+                n
+                for n, i in infos.items()
+                if i["statename"] in {"RUNNING", "STARTING", "BACKOFF", "STOPPING"}
+            ]
             if not stopping:
                 break
             for name in stopping:
-                limit = next((t for prefix, t in (force_after or {}).items() if name.startswith(prefix)), None)
+                limit = next(
+                    (t for prefix, t in (force_after or {}).items() if name.startswith(prefix)), None
+                )
                 if limit is not None and name not in killed and time.monotonic() - started > limit:
                     try:
                         rpc.signalProcess(name, "KILL")

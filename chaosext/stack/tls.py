@@ -57,9 +57,15 @@ def _make_ca(days: int = 3650) -> tuple[x509.Certificate, PrivateKey]:
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
-                key_encipherment=False, data_encipherment=False, key_agreement=False,
-                encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -117,7 +123,10 @@ def _cert_ok(path: Path, min_days: int = 7) -> bool:
         cert = x509.load_pem_x509_certificate(path.read_bytes())
     except (OSError, ValueError):
         return False
-    return cert.not_valid_after_utc - _now() > dt.timedelta(days=min_days) and cert.not_valid_before_utc <= _now()
+    return (
+        cert.not_valid_after_utc - _now() > dt.timedelta(days=min_days)
+        and cert.not_valid_before_utc <= _now()
+    )
 
 
 def ensure_tls(config: StackConfig) -> bool:

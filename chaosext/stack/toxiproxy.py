@@ -21,7 +21,8 @@ def ensure_proxies(config: StackConfig) -> list[str]:
     try:
         current = requests.get(f"{api}/proxies", timeout=5).json()
         wanted = [
-            p for p in toxiproxy_proxies(config)
+            p
+            for p in toxiproxy_proxies(config)
             if p["name"] not in current
             or current[str(p["name"])]["listen"] != p["listen"]
             or current[str(p["name"])]["upstream"] != p["upstream"]

@@ -43,6 +43,13 @@ def binary() -> str:
     return str(path)
 
 
+def rate_flag(rate: float) -> str:
+    """Vegeta takes an integer count per period: 12.5/s is written 12500/1000s (same even spacing)."""
+    if float(rate).is_integer():
+        return f"{int(rate)}/1s"
+    return f"{round(rate * 1000)}/1000s"
+
+
 def attack_command(
     targets: Path,
     results: Path,
@@ -58,7 +65,7 @@ def attack_command(
         "-format=json",
         f"-targets={targets}",
         f"-output={results}",
-        f"-rate={rate:g}/1s",
+        f"-rate={rate_flag(rate)}",
         f"-duration={duration:g}s",
         f"-timeout={timeout_s:g}s",
         f"-workers={workers}",
@@ -69,13 +76,19 @@ def attack_command(
 
 
 def start(command: list[str], log: Path) -> int:
-    """Start the attack in its own session (a Ctrl-C to the experiment does not cut it short)."""
+    """Start the attack in its own session (a Ctrl-C to the experiment does not cut it short).
+    An attack that dies at once (bad flag, unreadable targets) is an error with Vegeta's own words."""
     with log.open("ab") as fh:
         proc = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=fh, stderr=fh, start_new_session=True, close_fds=True
         )
-    _children[proc.pid] = proc
-    return proc.pid
+    try:
+        code = proc.wait(timeout=0.3)
+    except subprocess.TimeoutExpired:
+        _children[proc.pid] = proc
+        return proc.pid
+    tail = log.read_text(errors="replace").strip().splitlines()[-3:]
+    raise ActivityFailed(f"vegeta attack exited at once with code {code}: {' | '.join(tail)} (log: {log})")
 
 
 def _reap(pid: int) -> None:

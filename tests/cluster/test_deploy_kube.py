@@ -5,6 +5,7 @@ schema validation and the namespace's restricted Pod Security admission."""
 from __future__ import annotations
 
 import base64
+import json
 from pathlib import Path
 from typing import Any
 
@@ -181,3 +182,33 @@ def test_collect_logs_without_a_cluster_is_not_fatal(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, shown(proc)
     assert "no API server reachable" in (tmp_path / "cluster" / "collect-notes.txt").read_text()
+
+
+def test_run_gate_and_report_on_the_kubernetes_target(deployed: ControlPlane, tmp_path: Path) -> None:
+    """The run, gate and report steps with the kind var file, against the deployed stack: a pod kill."""
+    core = _core(deployed)
+    selector = "app.kubernetes.io/name=checkout-api"
+    before = {p.metadata.name for p in core.list_namespaced_pod(NAMESPACE, label_selector=selector).items}
+    run_dir = tmp_path / "run"
+    proc = script(
+        "ci-run-experiments.sh",
+        "--experiments",
+        "tests/cluster/experiments-kube/*.json",
+        "--var-file",
+        "@chaosext/cluster/targets/kind.yaml",
+        "--run-dir",
+        str(run_dir),
+        env=deployed.env,
+        timeout=300,
+    )
+    assert proc.returncode == 0, shown(proc)
+    assert "target kubernetes" in proc.stdout
+    journal = json.loads((run_dir / "journals" / "checkout-pod-kill.json").read_text())
+    assert journal["status"] == "completed" and journal["deviated"] is False
+    after = {p.metadata.name for p in core.list_namespaced_pod(NAMESPACE, label_selector=selector).items}
+    assert len(after) == 2 and len(before - after) == 1, (before, after)
+    proc = script("ci-gate.sh", "--run-dir", str(run_dir), env=deployed.env)
+    assert proc.returncode == 0 and proc.stdout.strip().endswith("verdict=pass"), shown(proc)
+    proc = script("ci-report.sh", "--run-dir", str(run_dir), "--artifact", "kube-evidence", env=deployed.env)
+    assert proc.returncode == 0, shown(proc)
+    assert (run_dir / "job-summary.md").read_text().startswith("## chaosext: PASS")

@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 
 import pytest
 import yaml
-from cluster.helpers import REPO, load_yaml, render, run, script, shown
+from cluster.helpers import REPO, VENV_BIN, load_yaml, render, run, script, shown
 
 BASE = REPO / "cluster" / "base"
 KIND = REPO / "cluster" / "overlays" / "kind"
@@ -210,3 +210,15 @@ def test_deploy_rejects_bad_arguments_before_touching_anything() -> None:
         assert proc.returncode == 2, shown(proc)
         assert needle in proc.stderr, shown(proc)
         assert "rendering" not in proc.stdout
+
+
+def test_dns_forwarder_arguments_are_flags_the_server_accepts(objects: list[dict[str, Any]]) -> None:
+    """The forwarder runs `python -m chaosext.dns.server` with the manifest's args: each flag must exist."""
+    dns = _by(objects, "Deployment")["chaosext-dns"]["spec"]["template"]["spec"]["containers"][0]
+    assert dns["command"] == ["python", "-m", "chaosext.dns.server"]
+    proc = run([str(VENV_BIN / "python"), "-m", "chaosext.dns.server", "--help"])
+    assert proc.returncode == 0, shown(proc)
+    flags = [arg.split("=", 1)[0] for arg in dns["args"]]
+    assert "--faults-file" in flags
+    missing = [flag for flag in flags if flag not in proc.stdout]
+    assert not missing, f"chaosext.dns.server does not accept {missing}"

@@ -143,3 +143,21 @@ def test_image_tag_defaults_to_the_commit_or_the_package_version() -> None:
     assert version is not None
     assert re.fullmatch(r"[0-9a-f]{40}", tag) or tag == version.group(1)
     assert script("ci-image-tag.sh", "v1.2.3").stdout.strip() == "v1.2.3"
+
+
+def test_setup_step_installs_chaosext_into_a_fresh_venv_and_leaves_the_checkout_clean(tmp_path: Path) -> None:
+    venv = tmp_path / "venv"
+    github = {"GITHUB_ENV": str(tmp_path / "env"), "GITHUB_PATH": str(tmp_path / "path")}
+    before = {p.name for p in REPO.iterdir()}
+    proc = script(
+        "ci-install-chaosext.sh", "--venv", str(venv), "--python", "python3", env=github, timeout=600
+    )
+    assert proc.returncode == 0, shown(proc)
+    assert "Name: chaosext-backend" in proc.stdout
+    for tool in ("chaosext", "chaos"):
+        assert (venv / "bin" / tool).is_file(), tool
+    assert (tmp_path / "env").read_text() == f"CHAOSEXT_VENV={venv}\n"
+    assert (tmp_path / "path").read_text() == f"{venv}/bin\n"
+    # the package was built from a copy: no build/, dist/ or egg-info appeared in the checkout
+    new = {p.name for p in REPO.iterdir()} - before
+    assert not {n for n in new if n in ("build", "dist") or n.endswith(".egg-info")}, new

@@ -52,33 +52,3 @@ def produce_raw(bootstrap: str, topic: str, key: bytes | None, value: bytes) -> 
             await producer.stop()
 
     asyncio.run(_run())
-
-
-def read_topic(bootstrap: str, topic: str, timeout: float = 20.0) -> list[Any]:
-    """Every record currently in ``topic`` (from the beginning, no group)."""
-    from aiokafka import AIOKafkaConsumer, TopicPartition
-
-    async def _run() -> list[Any]:
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-        await consumer.start()
-        try:
-            parts = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or set())]
-            if not parts:
-                await consumer.topics()
-                parts = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or set())]
-            consumer.assign(parts)
-            await consumer.seek_to_beginning(*parts)
-            end = await consumer.end_offsets(parts)
-            records: list[Any] = []
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline:
-                if all(await consumer.position(tp) >= end[tp] for tp in parts):
-                    break
-                batch = await consumer.getmany(timeout_ms=500)
-                for recs in batch.values():
-                    records.extend(recs)
-            return records
-        finally:
-            await consumer.stop()
-
-    return asyncio.run(_run())

@@ -248,3 +248,23 @@ def test_junit_xml_has_one_case_per_journal(cli: Any, runs: dict[str, ChaosRun],
     assert failure.message is not None and "steady state missed during the method" in failure.message
     error = cases[-1].result[0]
     assert isinstance(error, Error) and error.message is not None and str(missing) in error.message
+
+
+def test_method_probe_with_a_tolerance_is_judged_by_the_gate(cli: Any, tmp_path: Path) -> None:
+    """chaoslib ignores tolerances outside the steady-state hypothesis (the run 'completes');
+    the gate applies them, so a during-fault check can fail the build."""
+
+    def median_probe(values: list[float]) -> dict[str, Any]:
+        return {"type": "probe", "name": "client-p99-during-fault-ms", "tolerance": {"type": "range", "range": [0, 800]},
+                "provider": {"type": "python", "module": "statistics", "func": "median",
+                             "arguments": {"data": values}}}
+
+    slow = run_chaos(tmp_path, "slow", experiment("p99 checked during the fault", [probe("5xx-ok", OK)],
+                                                  [median_probe([900.0, 950.0])]))
+    fast = run_chaos(tmp_path, "fast", experiment("p99 checked during the fault", [probe("5xx-ok", OK)],
+                                                  [median_probe([120.0, 130.0])]))
+    assert slow.data()["status"] == "completed"  # what chaos run alone would report
+    result = _gate(cli, slow.journal)
+    assert result.exit_code == 1
+    assert "during-method check 'client-p99-during-fault-ms' out of tolerance (got 925.0" in result.output
+    assert _gate(cli, fast.journal).exit_code == 0

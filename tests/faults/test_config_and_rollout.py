@@ -21,7 +21,7 @@ LOCAL: dict[str, Any] = {"target": "local"}
 
 
 def _attempt_timeouts() -> list[Any]:
-    return [r.get("config", {}).get("attempt_timeout_s")
+    return [r.get("config", {}).get("values", {}).get("attempt_timeout_s")
             for r in config_probes.service_config("checkout-api", configuration=LOCAL)]
 
 

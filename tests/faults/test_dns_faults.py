@@ -232,6 +232,7 @@ def test_signal_mid_fault_runs_the_rollback(stack: Stack, tmp_path: Path, sig: s
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # background shells ignore SIGINT
     )
     try:
         wait_for(lambda: _server_faults(stack), timeout=60, what="the DNS delay to be active")
@@ -257,7 +258,7 @@ def test_sigkill_leaves_a_marker_that_cleanup_removes(stack: Stack) -> None:
     proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, timeout=60)
     assert proc.returncode == -signal.SIGKILL
     assert NAME in _server_faults(stack) and len(markers.list_markers(family="dns")) == 1
-    out = chaosext("cleanup")
+    out = chaosext("cleanup", "--no-kube")
     assert "1 leftover fault(s) removed" in out.stderr
     assert _server_faults(stack) == {}
     assert markers.list_markers(family="dns") == []

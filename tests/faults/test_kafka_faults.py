@@ -448,7 +448,7 @@ def test_sigkill_leaves_a_marker_that_cleanup_removes(stack: Stack, method: dict
     assert len(markers.list_markers(family="kafka")) == 1
     if method is KILL_BROKER:
         assert not _accepts(_broker_port(2))  # still down: nobody rolled back
-    out = chaosext("cleanup")
+    out = chaosext("cleanup", "--no-kube")
     assert "1 leftover fault(s) removed" in out.stderr
     assert markers.list_markers(family="kafka") == []
     if method is KILL_BROKER:

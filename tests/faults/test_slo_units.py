@@ -127,3 +127,21 @@ def test_breach_tracker_fires_only_after_the_condition_held_for_its_duration() -
     assert tracker.update(None, 9) is False and tracker.since is None  # no data: not breaching
     assert tracker.update(150, 10) is False
     assert tracker.update(150, 15) is True
+
+
+def test_fractional_rates_keep_even_spacing_in_vegeta_terms() -> None:
+    from chaosext.traffic.vegeta import rate_flag
+
+    assert rate_flag(200) == "200/1s"
+    assert rate_flag(12.5) == "12500/1000s"
+
+
+def test_abort_control_validation_names_the_bad_argument() -> None:
+    from chaosext.controls.abort import validate_control
+
+    good = [{"name": "x", "query": "up", "threshold": 1, "for_seconds": 1}]
+    validate_control({"provider": {"arguments": {"criteria": good, "interval_s": 1}}})
+    with pytest.raises(InvalidActivity, match="interval_s"):
+        validate_control({"provider": {"arguments": {"criteria": good, "interval_s": 0}}})
+    with pytest.raises(InvalidActivity, match="criteria"):
+        validate_control({"provider": {"arguments": {}}})

@@ -292,7 +292,7 @@ def test_sigkill_leaves_a_marker_that_cleanup_removes(stack: Stack) -> None:
     assert vegeta.alive(pid) and [m.id for m in markers.list_markers(family="traffic")] == [
         m.id for m in markers.list_markers(family="traffic") if load_run(m.id).pid == pid
     ]
-    out = chaosext("cleanup")
+    out = chaosext("cleanup", "--no-kube")
     assert "1 leftover fault(s) removed" in out.stderr
     wait_for(lambda: not vegeta.alive(pid), timeout=10, what="the orphaned attack to stop")
     assert markers.list_markers(family="traffic") == []

@@ -132,45 +132,46 @@ def _held_down(kube: Kube, namespace: str, pod: str, seconds: float) -> list[str
     return seen
 
 
+def _holders(kube: Kube, namespace: str) -> list[str]:
+    return [
+        p.metadata.name for p in kube.core.list_namespaced_pod(namespace, label_selector=k8s.HOLD_LABEL).items
+    ]
+
+
 def test_killed_broker_pod_is_held_down_then_comes_back(kube: Kube, brokers: str) -> None:
     ns = brokers
     uid = _pods(kube, ns)["kafka-1"].metadata.uid
     record = actions.lose_brokers(brokers=[1], mode="kill", duration=12, configuration=_cfg(ns))
     assert record["target"] == "kubernetes" and record["brokers"] == [1]
-    assert record["changed"]["deleted"] == [{"pod": "kafka-1", "grace_seconds": 0, "deleted": True}]
-    assert _annotations(kube, ns)[k8s.HELD_ANNOTATION] == "kafka-1"
-    # the StatefulSet controller recreates kafka-1 at once; the hold deletes every copy
+    deleted = record["changed"]["deleted"]
+    assert [(d["pod"], d["grace_seconds"], d["deleted"]) for d in deleted] == [("kafka-1", 0, True)]
+    # the name is taken by a placeholder that is never scheduled: the controller cannot recreate kafka-1
+    holder = kube.core.read_namespaced_pod("kafka-1", ns)
+    assert holder.metadata.labels[k8s.HOLD_LABEL] == "kafka" and holder.spec.node_name is None
+    assert [g.name for g in holder.spec.scheduling_gates] == ["chaosext.io/kafka-broker-held-down"]
     ready_moments = _held_down(kube, ns, "kafka-1", 8)
     assert ready_moments == [], f"kafka-1 was Ready while held down at {ready_moments}"
     assert _ready(kube, ns) == {"kafka-0", "kafka-2"}
-    # expiry: the hold ends by itself, the pod is back (a new one), the marks are gone
+    assert kube.apps.read_namespaced_stateful_set("kafka", ns).status.ready_replicas == 2
+    # expiry: the placeholder goes, the StatefulSet recreates the broker pod (a new one)
     wait_until("kafka-1 Ready again", lambda: _ready(kube, ns), lambda v: "kafka-1" in v, 60)
     assert _pods(kube, ns)["kafka-1"].metadata.uid != uid
-    assert k8s.HELD_ANNOTATION not in _annotations(kube, ns)
+    assert _holders(kube, ns) == []
     wait_until("the marker removed", lambda: markers.load(record["id"]), lambda v: v is None, 20)
-    keeper = record["changed"]["keeper"]["pid"]
-    wait_until("the keeper gone", lambda: _alive(keeper), lambda v: not v, 10)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return b"chaosext.kafka.keeper" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
 
 
 def test_stopped_broker_gets_the_pods_grace_period_and_rollback_releases_it(kube: Kube, brokers: str) -> None:
     ns = brokers
     record = actions.lose_brokers(brokers="2", mode="stop", duration=300, configuration=_cfg(ns))
     assert record["changed"]["deleted"][0]["grace_seconds"] is None  # the pod's own terminationGracePeriod
+    assert _holders(kube, ns) == ["kafka-2"]
     assert _held_down(kube, ns, "kafka-2", 4) == []
     removed = actions.restore_kafka("broker-loss")
     assert [r["id"] for r in removed] == [record["id"]]
     wait_until(
         "kafka-2 Ready again", lambda: _ready(kube, ns), lambda v: v == {"kafka-0", "kafka-1", "kafka-2"}, 60
     )
-    assert k8s.find_leftovers() == [] or all(r["namespace"] != ns for r in k8s.find_leftovers())
-    assert not _alive(record["changed"]["keeper"]["pid"])
+    assert [r for r in k8s.find_leftovers() if r["namespace"] == ns] == []
 
 
 @pytest.mark.parametrize(
@@ -186,19 +187,21 @@ def test_stopped_broker_gets_the_pods_grace_period_and_rollback_releases_it(kube
 )
 def test_bad_arguments_change_nothing(kube: Kube, brokers: str, kwargs: dict[str, Any], needle: str) -> None:
     ns = brokers
-    before = ({n: p.metadata.uid for n, p in _pods(kube, ns).items()}, _annotations(kube, ns))
+    before = {n: p.metadata.uid for n, p in _pods(kube, ns).items()}
     with pytest.raises(ActivityFailed, match=needle):
         actions.lose_brokers(configuration=_cfg(ns), **{"duration": 30, **kwargs})
-    assert ({n: p.metadata.uid for n, p in _pods(kube, ns).items()}, _annotations(kube, ns)) == before
+    assert {n: p.metadata.uid for n, p in _pods(kube, ns).items()} == before
+    assert _holders(kube, ns) == []
     assert markers.list_markers(family="kafka") == []
 
 
-def test_a_second_hold_on_the_same_statefulset_is_refused(kube: Kube, brokers: str) -> None:
+def test_a_second_broker_loss_counting_the_held_one_is_refused(kube: Kube, brokers: str) -> None:
     ns = brokers
     actions.lose_brokers(brokers=[0], duration=60, configuration=_cfg(ns))
-    with pytest.raises(ActivityFailed, match="already has brokers held down"):
+    with pytest.raises(ActivityFailed, match="already down: \\[0\\]"):
         actions.lose_brokers(brokers=[2], duration=60, configuration=_cfg(ns))
     assert "kafka-2" in _ready(kube, ns)  # the refused fault touched nothing
+    assert _holders(kube, ns) == ["kafka-0"]
     assert len(markers.list_markers(family="kafka")) == 1
 
 
@@ -206,6 +209,11 @@ def test_broker_id_offset_maps_ids_to_ordinals(kube: Kube, brokers: str) -> None
     ns = brokers
     record = actions.lose_brokers(brokers=[3], broker_id_offset=1, duration=60, configuration=_cfg(ns))
     assert record["changed"]["deleted"][0]["pod"] == "kafka-2"
+    assert _holders(kube, ns) == ["kafka-2"]
+
+
+def _deployment(kube: Kube, ns: str) -> Any:
+    return kube.apps.read_namespaced_deployment("order-consumer", ns)
 
 
 def test_pause_scales_the_consumer_to_zero_and_back(kube: Kube, consumer: str) -> None:
@@ -213,10 +221,7 @@ def test_pause_scales_the_consumer_to_zero_and_back(kube: Kube, consumer: str) -
     record = actions.pause_consumer("order-consumer", duration=300, configuration=_cfg(ns))
     assert record["changed"] == {"deployment": f"{ns}/order-consumer", "replicas_before": 4, "replicas": 0}
     wait_until(
-        "no consumer pod left",
-        lambda: kube.apps.read_namespaced_deployment("order-consumer", ns).status.replicas or 0,
-        lambda v: v == 0,
-        60,
+        "no consumer pod left", lambda: _deployment(kube, ns).status.replicas or 0, lambda v: v == 0, 60
     )
     assert _annotations(kube, ns, "deployment", "order-consumer")[k8s.REPLICAS_ANNOTATION] == "4"
     with pytest.raises(ActivityFailed, match="already under Kafka fault"):
@@ -224,7 +229,7 @@ def test_pause_scales_the_consumer_to_zero_and_back(kube: Kube, consumer: str) -
     actions.restore_kafka("consumer-pause")
     wait_until(
         "4 ready consumers again",
-        lambda: kube.apps.read_namespaced_deployment("order-consumer", ns).status.ready_replicas or 0,
+        lambda: _deployment(kube, ns).status.ready_replicas or 0,
         lambda v: v == 4,
         90,
     )
@@ -237,17 +242,9 @@ def test_slow_scales_the_consumer_down_and_expires(kube: Kube, consumer: str) ->
         actions.slow_consumer("order-consumer", duration=5, replicas=4, configuration=_cfg(ns))
     record = actions.slow_consumer("order-consumer", duration=5, configuration=_cfg(ns))
     assert record["changed"]["replicas"] == 2
+    wait_until("2 consumers", lambda: _deployment(kube, ns).spec.replicas, lambda v: v == 2, 30)
     wait_until(
-        "2 consumers",
-        lambda: kube.apps.read_namespaced_deployment("order-consumer", ns).spec.replicas,
-        lambda v: v == 2,
-        30,
-    )
-    wait_until(
-        "scaled back to 4 at expiry",
-        lambda: kube.apps.read_namespaced_deployment("order-consumer", ns).spec.replicas,
-        lambda v: v == 4,
-        30,
+        "scaled back to 4 at expiry", lambda: _deployment(kube, ns).spec.replicas, lambda v: v == 4, 30
     )
     wait_until("the marker removed", lambda: markers.load(record["id"]), lambda v: v is None, 20)
 
@@ -261,14 +258,14 @@ def test_sigkill_mid_hold_leaves_leftovers_that_cleanup_finds_and_removes(kube: 
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, timeout=120, env=os.environ.copy())
     assert proc.returncode == -signal.SIGKILL
-    assert _held_down(kube, ns, "kafka-1", 3) == []  # the keeper still holds it: nobody rolled back
+    assert _held_down(kube, ns, "kafka-1", 3) == []  # still held: nobody rolled back
     found = [r for r in k8s.find_leftovers() if r["namespace"] == ns]
-    assert [(r["kind"], r["name"], r["held_pods"]) for r in found] == [("statefulset", "kafka", "kafka-1")]
+    assert [(r["kind"], r["name"], r["statefulset"]) for r in found] == [("pod", "kafka-1", "kafka")]
     # the marker is lost too (worst case): the cluster-side finder alone must end the hold
     for marker in markers.list_markers(family="kafka"):
         markers.delete(marker.id)
     removed = k8s.remove_leftovers()
-    assert [r["namespace"] for r in removed if r["namespace"] == ns] == [ns]
+    assert [r["name"] for r in removed if r["namespace"] == ns] == ["kafka-1"]
     wait_until("kafka-1 Ready again", lambda: _ready(kube, ns), lambda v: "kafka-1" in v, 60)
     assert [r for r in k8s.find_leftovers() if r["namespace"] == ns] == []
 
@@ -330,14 +327,14 @@ def test_signal_mid_hold_runs_the_rollback(
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # not ignored as in a background job
     )
     try:
-        wait_until("the hold active", lambda: _annotations(kube, ns).get(k8s.HELD_ANNOTATION), bool, 60)
+        wait_until("the hold active", lambda: _holders(kube, ns), bool, 60)
         os.killpg(proc.pid, sig)
         out, _ = proc.communicate(timeout=90)
     finally:
         if proc.poll() is None:
             proc.kill()
     assert markers.list_markers(family="kafka") == [], out[-2000:]
-    assert k8s.HELD_ANNOTATION not in _annotations(kube, ns)
+    assert _holders(kube, ns) == []
     wait_until("kafka-2 Ready again", lambda: _ready(kube, ns), lambda v: "kafka-2" in v, 60)
     journal = json.loads((tmp_path / "j.json").read_text())
     assert journal["status"] == "interrupted"

@@ -32,8 +32,19 @@ CHAOSEXT = str(Path(sys.executable).parent / "chaosext")
 T = TypeVar("T")
 
 COMPONENTS = {
-    "kafka-1", "kafka-2", "kafka-3", "redis", "toxiproxy", "dns", "prometheus", "haproxy",
-    "payment-service-1", "payment-service-2", "checkout-api-1", "checkout-api-2", "order-consumer",
+    "kafka-1",
+    "kafka-2",
+    "kafka-3",
+    "redis",
+    "toxiproxy",
+    "dns",
+    "prometheus",
+    "haproxy",
+    "payment-service-1",
+    "payment-service-2",
+    "checkout-api-1",
+    "checkout-api-2",
+    "order-consumer",
 }
 
 
@@ -49,7 +60,9 @@ def wait_for(condition: Callable[[], T], timeout: float, what: str) -> T:
 
 
 def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([CHAOSEXT, "stack", *args], capture_output=True, text=True, timeout=timeout, cwd=REPO)
+    return subprocess.run(
+        [CHAOSEXT, "stack", *args], capture_output=True, text=True, timeout=timeout, cwd=REPO
+    )
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +111,9 @@ def test_status_json(config: StackConfig, stack: dict[str, Any]) -> None:
     assert endpoints["payment"] == f"https://127.0.0.1:{p.payment}"
     assert endpoints["prometheus"] == f"http://127.0.0.1:{p.prometheus}"
     assert endpoints["toxiproxy"] == f"http://127.0.0.1:{p.toxiproxy_api}"
-    assert endpoints["kafka_bootstrap"] == ",".join(f"127.0.0.1:{port}" for port in (p.kafka_1, p.kafka_2, p.kafka_3))
+    assert endpoints["kafka_bootstrap"] == ",".join(
+        f"127.0.0.1:{port}" for port in (p.kafka_1, p.kafka_2, p.kafka_3)
+    )
     assert endpoints["dns"] == f"127.0.0.1:{p.dns}"
     if config.ports.checkout == 8080:  # the contract's defaults (no CHAOSEXT_PORT_OFFSET)
         assert endpoints["kafka_bootstrap"] == "127.0.0.1:19092,127.0.0.1:19093,127.0.0.1:19094"
@@ -110,8 +125,11 @@ def test_prometheus_scrapes_every_target(config: StackConfig, stack: dict[str, A
 
     def all_up() -> list[str] | None:
         targets = requests.get(url, timeout=5).json()["data"]["activeTargets"]
-        down = [f"{t['labels']['job']}/{t['labels'].get('replica')}: {t['lastError']}" for t in targets
-                if t["health"] != "up"]
+        down = [
+            f"{t['labels']['job']}/{t['labels'].get('replica')}: {t['lastError']}"
+            for t in targets
+            if t["health"] != "up"
+        ]
         return None if down or len(targets) < 9 else [t["scrapeUrl"] for t in targets]
 
     assert wait_for(all_up, 30, "every Prometheus target to be up")
@@ -123,7 +141,9 @@ def test_up_created_the_kafka_topics(config: StackConfig, stack: dict[str, Any])
         await admin.start()
         try:
             topics = await admin.describe_topics([config.orders_topic, config.dlq_topic])
-            configs = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, config.orders_topic)])
+            configs = await admin.describe_configs(
+                [ConfigResource(ConfigResourceType.TOPIC, config.orders_topic)]
+            )
         finally:
             await admin.close()
         return topics, configs
@@ -164,8 +184,11 @@ def test_dns_answers_and_a_delay_fault_delays_it_until_it_expires(
     # a delayed answer does not hold up other queries (thread per query)
     with ThreadPoolExecutor(max_workers=1) as pool:
         slow = pool.submit(query_a, config, name)
-        wait_for(lambda: "dns_queries_in_flight 1.0" in requests.get(f"{control}/metrics", timeout=5).text,
-                 2, "the delayed query to reach the server")
+        wait_for(
+            lambda: "dns_queries_in_flight 1.0" in requests.get(f"{control}/metrics", timeout=5).text,
+            2,
+            "the delayed query to reach the server",
+        )
         addresses, other_elapsed = query_a(config, f"other.{name}")
         assert addresses == []
         assert other_elapsed < 0.3, f"another name took {other_elapsed:.3f}s while one was delayed"
@@ -173,7 +196,8 @@ def test_dns_answers_and_a_delay_fault_delays_it_until_it_expires(
 
     wait_for(
         lambda: name not in requests.get(f"{control}/faults", timeout=5).json()["faults"],
-        15, "the fault to expire by itself",
+        15,
+        "the fault to expire by itself",
     )
     assert query_a(config, name)[1] < 0.3
     metrics = requests.get(f"{control}/metrics", timeout=5).text

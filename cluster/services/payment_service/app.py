@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import random
 import uuid
 from typing import Any
 
@@ -41,8 +42,9 @@ def _idempotency_key(request: web.Request) -> str:
 
 
 class Payments:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, tunables: Tunables) -> None:
         self.settings = settings
+        self.tunables = tunables
         self.redis = Redis.from_url(
             settings.redis_url, socket_timeout=2.0, socket_connect_timeout=2.0, health_check_interval=10
         )
@@ -93,6 +95,13 @@ class Payments:
         return web.json_response(outcome.response, status=200, headers={"Idempotent-Replayed": "true"})
 
     async def charge(self, request: web.Request) -> web.Response:
+        ratio = float(self.tunables["unavailable_ratio"])
+        if ratio > 0 and random.random() < ratio:
+            CHARGES.labels(result="unavailable").inc()
+            return web.json_response(
+                {"error": "payment_unavailable", "detail": "payment is temporarily unavailable (unavailable_ratio)"},
+                status=503, headers={"Retry-After": "1"},
+            )
         return await self._record(self.charges, CHARGES, request, "payment_id", "pay", "charged")
 
     async def capture(self, request: web.Request) -> web.Response:
@@ -137,7 +146,7 @@ class Payments:
 
 def build_app(settings: Settings, tunables: Tunables | None = None) -> web.Application:
     tunables = tunables or Tunables(TUNABLE_DEFAULTS, settings.base.config_file)
-    payments = Payments(settings)
+    payments = Payments(settings, tunables)
     readiness = Readiness()
     readiness.add("redis", payments.redis_ready)
     if settings.ready_fail:

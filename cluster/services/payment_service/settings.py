@@ -10,7 +10,9 @@ from servicekit.service import BaseSettings, base_settings
 SERVICE = "payment-service"
 DEFAULT_PORT = 8444
 
-TUNABLE_DEFAULTS: dict[str, int | float] = {}
+# unavailable_ratio: the share of /charge requests answered 503 (a dependency that fails
+# intermittently, as the guide's "third-party API returning 503s"); flipped by a config reload.
+TUNABLE_DEFAULTS: dict[str, int | float] = {"unavailable_ratio": 0.0}
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,9 @@ class Tunables:
                 ignored.append(key)
                 continue
             default = self.defaults[key]
-            if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw) or raw <= 0:
+            # a tunable whose default is 0 (a ratio that is off by default) may be set back to 0
+            if (isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw)
+                    or not (raw >= 0 if default == 0 else raw > 0)):
                 raise ConfigError(f"CONFIG_FILE key {key!r} must be a number > 0, got {raw!r}")
             if isinstance(default, int):
                 if float(raw) != int(raw):
