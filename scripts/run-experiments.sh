@@ -29,9 +29,18 @@ trap cleanup EXIT
 step "bringing the local stack up"
 "$chaosext" stack up
 
+# The steady-state probes look at the last 20 s of Prometheus data: an experiment that starts right
+# after another would judge its "before" on the tail of the previous one's fault.
+settle="${CHAOSEXT_SETTLE_SECONDS:-25}"
 journals=()
+first=1
 for exp in "${experiments[@]}"; do
   name="$(basename "$exp" .json)"
+  if ((first == 0)); then
+    step "letting the SLO window clear for ${settle}s"
+    sleep "$settle"
+  fi
+  first=0
   step "experiment $name"
   journal="$run_dir/$name.json"
   # chaos exits non-zero on a deviation; the gate decides below, so keep going

@@ -82,11 +82,4 @@ def restore_service_config(
     secrets: Secrets = None,
 ) -> list[dict[str, Any]]:
     """Rollback: restore every service config chaosext changed (of ``service`` only, if given)."""
-    done = []
-    for marker in markers.list_markers(family=FAMILY):
-        if service and not marker.target.split("/")[-1].startswith(service):
-            continue
-        result = engine.undo(marker.id)
-        if result:
-            done.append(result)
-    return done
+    return engine.undo_matching(FAMILY, where=lambda m: not service or m.target.split("/")[-1].startswith(service))

@@ -115,11 +115,4 @@ def remove_dependency_faults(
     secrets: Secrets = None,
 ) -> list[dict[str, Any]]:
     """Rollback: remove every dependency fault chaosext added (on ``proxy`` only, if given)."""
-    removed: list[dict[str, Any]] = []
-    for marker in markers.list_markers(family=FAMILY):
-        if proxy and marker.undo_args.get("proxy") != proxy:
-            continue
-        done = engine.undo(marker.id)
-        if done:
-            removed.append(done)
-    return removed
+    return engine.undo_matching(FAMILY, where=lambda m: not proxy or m.undo_args.get("proxy") == proxy)

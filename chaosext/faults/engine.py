@@ -117,10 +117,15 @@ def undo(fault_id: str) -> dict[str, Any] | None:
     return {**marker.to_json(), "removed_at": time.time()}
 
 
-def undo_matching(family: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
-    """Undo every active fault of a family (and kind): what rollbacks call."""
+def undo_matching(
+    family: str | None = None, kind: str | None = None, where: Callable[[FaultMarker], bool] | None = None
+) -> list[dict[str, Any]]:
+    """Undo every active fault of a family (and kind, and for which ``where`` holds): what
+    rollbacks call."""
     done: list[dict[str, Any]] = []
     for marker in markers.list_markers(family=family, kind=kind):
+        if where is not None and not where(marker):
+            continue
         result = undo(marker.id)
         if result is not None:
             done.append(result)

@@ -115,11 +115,4 @@ def restore_instances(
     secrets: Secrets = None,
 ) -> list[dict[str, Any]]:
     """Rollback: start again every instance chaosext stopped (of ``service`` only, if given)."""
-    done = []
-    for marker in markers.list_markers(family=FAMILY):
-        if service and not marker.target.endswith(f"/{service}"):
-            continue
-        result = engine.undo(marker.id)
-        if result:
-            done.append(result)
-    return done
+    return engine.undo_matching(FAMILY, where=lambda m: not service or m.target.endswith(f"/{service}"))

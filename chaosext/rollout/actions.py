@@ -147,11 +147,4 @@ def undo_failing_rollout(
     secrets: Secrets = None,
 ) -> list[dict[str, Any]]:
     """Rollback: undo every failing rollout chaosext started (of workload ``name`` only, if given)."""
-    done = []
-    for marker in markers.list_markers(family=FAMILY):
-        if name and not marker.target.endswith(f"/{name}"):
-            continue
-        result = engine.undo(marker.id)
-        if result:
-            done.append(result)
-    return done
+    return engine.undo_matching(FAMILY, where=lambda m: not name or m.target.endswith(f"/{name}"))

@@ -1,0 +1,132 @@
+"""SIGINT, SIGTERM and SIGKILL in the middle of an instance, config or rollout fault on the real
+local stack: nothing is left behind after the rollback or ``chaosext cleanup``."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import REPO, Stack, chaosext
+from e2e.helpers import wait_for
+
+from chaosext.config import local as config_local
+from chaosext.faults import markers
+from chaosext.instance import probes as instance_probes
+from chaosext.rollout import local as rollout_local
+
+pytestmark = pytest.mark.stack
+LOCAL: dict[str, Any] = {"target": "local"}
+
+
+@dataclass
+class Fault:
+    family: str
+    module: str
+    func: str
+    arguments: dict[str, Any]
+    rollback_module: str
+    rollback_func: str
+    active: Callable[[], bool]
+    restored: Callable[[], bool]
+
+
+def _stopped() -> bool:
+    return instance_probes.instances_ready("checkout-api", configuration=LOCAL)["ready"] == 1
+
+
+def _all_running() -> bool:
+    return instance_probes.instances_ready("checkout-api", configuration=LOCAL)["ready"] == 2
+
+
+def _config_flipped() -> bool:
+    return '"max_attempts": 2' in (config_local.read("checkout-api") or "")
+
+
+def _config_restored() -> bool:
+    return '"max_attempts": 2' not in (config_local.read("checkout-api") or "")
+
+
+def _release_failing() -> bool:
+    return rollout_local.rollout_status("payment-service")["updated_replicas"] == 1
+
+
+def _release_restored() -> bool:
+    return bool(rollout_local.rollout_status("payment-service")["complete"])
+
+
+FAULTS = {
+    "instance": Fault("instance", "chaosext.instance.actions", "stop_instances",
+                      {"service": "checkout-api", "count": 1, "duration": 300},
+                      "chaosext.instance.actions", "restore_instances", _stopped, _all_running),
+    "config": Fault("config", "chaosext.config.actions", "change_service_config",
+                    {"service": "checkout-api", "settings": {"max_attempts": 2}, "duration": 300},
+                    "chaosext.config.actions", "restore_service_config", _config_flipped, _config_restored),
+    "rollout": Fault("rollout", "chaosext.rollout.actions", "start_failing_rollout",
+                     {"name": "payment-service", "duration": 300, "settle_timeout": 3},
+                     "chaosext.rollout.actions", "undo_failing_rollout", _release_failing, _release_restored),
+}
+
+
+def _experiment(tmp_path: Path, fault: Fault) -> Path:
+    exp = {
+        "title": f"{fault.family} fault held while interrupted", "description": "interruption test",
+        "configuration": LOCAL,
+        "method": [
+            {"type": "action", "name": "fault",
+             "provider": {"type": "python", "module": fault.module, "func": fault.func, "arguments": fault.arguments}},
+            {"type": "probe", "name": "wait", "provider": {"type": "process", "path": "sleep", "arguments": "120"}},
+        ],
+        "rollbacks": [{"type": "action", "name": "undo",
+                       "provider": {"type": "python", "module": fault.rollback_module, "func": fault.rollback_func}}],
+    }
+    path = tmp_path / f"{fault.family}.json"
+    path.write_text(json.dumps(exp))
+    return path
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("family", sorted(FAULTS))
+def test_signal_mid_fault_runs_the_rollback(stack: Stack, tmp_path: Path, family: str, sig: signal.Signals) -> None:
+    fault = FAULTS[family]
+    chaos = str(Path(sys.executable).parent / "chaos")
+    proc = subprocess.Popen(
+        [chaos, "run", "--rollback-strategy", "always", "--journal-path", str(tmp_path / "j.json"),
+         str(_experiment(tmp_path, fault))],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # background shells ignore SIGINT
+    )
+    try:
+        wait_for(fault.active, timeout=60, what=f"the {family} fault to be active")
+        wait_for(lambda: markers.list_markers(family=family), timeout=10, what="its marker")
+        os.killpg(proc.pid, sig)
+        out, _ = proc.communicate(timeout=90)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    wait_for(fault.restored, timeout=30, what=f"the {family} fault to be undone; chaos said: {out[-1500:]}")
+    assert markers.list_markers(family=family) == []
+    journal = json.loads((tmp_path / "j.json").read_text())
+    assert journal["status"] == "interrupted"
+    assert journal["rollbacks"] and journal["rollbacks"][0]["status"] == "succeeded"
+
+
+@pytest.mark.parametrize("family", sorted(FAULTS))
+def test_sigkill_mid_fault_then_cleanup_removes_it(stack: Stack, family: str) -> None:
+    fault = FAULTS[family]
+    code = (f"import os, signal, importlib; m = importlib.import_module({fault.module!r}); "
+            f"m.{fault.func}(configuration={LOCAL!r}, **{fault.arguments!r}); os.kill(os.getpid(), signal.SIGKILL)")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, timeout=120)
+    assert proc.returncode == -signal.SIGKILL
+    assert fault.active() and len(markers.list_markers(family=family)) == 1
+    out = chaosext("cleanup", "--no-kube")
+    assert "1 leftover fault(s) removed" in out.stderr
+    wait_for(fault.restored, timeout=30, what=f"the {family} fault to be undone by cleanup")
+    assert markers.list_markers(family=family) == []
