@@ -67,11 +67,16 @@ def observe_while(check_timeout: float, check: Any, activity: Activity,
     """Run ``activity`` while a client watches for ``check``: (activity ms, ms from the call until
     the client saw it)."""
     seen: dict[str, float | None] = {}
-    watcher = threading.Thread(target=lambda: seen.update(at=first_true(check, timeout=check_timeout)))
+    failed = threading.Event()  # the activity failed: stop watching
+    watcher = threading.Thread(
+        target=lambda: seen.update(at=first_true(check, timeout=check_timeout, stop=failed)))
     t0 = time.perf_counter()
     watcher.start()
     try:
         took = timed_activity(activity, configuration)
+    except BaseException:
+        failed.set()
+        raise
     finally:
         watcher.join()
     if seen.get("at") is None:
@@ -80,7 +85,7 @@ def observe_while(check_timeout: float, check: Any, activity: Activity,
 
 
 def wait_steady(case: Case, timeout: float) -> None:
-    if first_true(case.steady, timeout=timeout) is None:
+    if first_true(case.before or case.steady, timeout=timeout) is None:
         raise Failed(f"{case.name}: the steady state was not there within {timeout:g}s")
 
 

@@ -8,6 +8,7 @@ bench, so both sides pay the same chaoslib cost.
 
 from __future__ import annotations
 
+import configparser
 import json
 import shutil
 import ssl
@@ -62,6 +63,7 @@ class Case:
     note: str = ""
     timeout: float = 60.0
     restore: Callable[[], None] = field(default=lambda: None)  # puts back what a bare side changed
+    before: Check | None = None  # precondition of a run, when stricter than ``steady``
 
 
 def _py(module: str, func: str, **arguments: Any) -> Activity:
@@ -279,6 +281,11 @@ def instance_cases(config: StackConfig) -> list[Case]:
     def gone() -> bool:
         return any(port_refuses(config.host, p) for p in ports)
 
+    def settled() -> bool:  # ready, and RUNNING for the supervisor (past startsecs): kill picks RUNNING ones
+        procs = Supervisor(config).processes()
+        running = all(procs[n]["statename"] == "RUNNING" for n in ("payment-service-1", victim))
+        return running and _replicas_ready(config)
+
     def restore() -> None:
         sup = Supervisor(config)
         for name in ("payment-service-1", victim):
@@ -297,6 +304,7 @@ def instance_cases(config: StackConfig) -> list[Case]:
             "process provider: kill -9 <pid>",
             "payment-service replica; recovery = supervisor restart until /readyz (rollback is a no-op)",
             restore=restore,
+            before=settled,
         ),
         Case(
             "instance",
@@ -309,6 +317,7 @@ def instance_cases(config: StackConfig) -> list[Case]:
             "process provider: supervisorctl stop/start",
             "payment-service replica; client: TCP refused / /readyz 200",
             restore=restore,
+            before=settled,
         ),
     ]
 
@@ -373,12 +382,14 @@ def rollout_case(config: StackConfig) -> Case:
         return haproxy_status(service, replica).startswith("UP") and _replicas_ready(config)
 
     def make_bare() -> tuple[Activity, Activity]:
-        text = conf.read_text()
-        saved.write_text(text)
-        head, sep, rest = text.partition(f"[program:{replica}]")
-        body, nxt, tail = rest.partition("\n[")
-        lines = [ln + ',READY_FAIL="1"' if ln.startswith("environment=") else ln for ln in body.split("\n")]
-        failing.write_text(head + sep + "\n".join(lines) + nxt + tail)
+        saved.write_text(conf.read_text())
+        parser = configparser.RawConfigParser()
+        parser.optionxform = str  # type: ignore[assignment,method-assign]
+        parser.read(conf)
+        section = f"program:{replica}"
+        parser.set(section, "environment", parser.get(section, "environment") + ',READY_FAIL="1"')
+        with open(failing, "w") as fh:
+            parser.write(fh)
         ctl = str(config.venv / "bin" / "supervisorctl")
         script = f'cp "{{src}}" "{conf}" && "{ctl}" -c "{conf}" update'
         return (_proc("sh", "-c", script.format(src=failing)), _proc("sh", "-c", script.format(src=saved)))

@@ -16,6 +16,7 @@ import asyncio
 import hashlib
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -54,7 +55,8 @@ def _timed(check: Check) -> float | None:
 
 
 def first_true(
-    check: Check, interval: float = 0.015, timeout: float = 60.0, workers: int = 48
+    check: Check, interval: float = 0.015, timeout: float = 60.0, workers: int = 48,
+    stop: threading.Event | None = None,
 ) -> float | None:
     """``time.perf_counter()`` when the first ``check`` that returned True completed, or None when
     none did within ``timeout`` seconds. Checks still running then are left to finish on their own
@@ -72,7 +74,7 @@ def first_true(
                 seen = fut.result()
                 if seen is not None:
                     return seen
-            if now >= deadline and not pending:
+            if (now >= deadline and not pending) or (stop is not None and stop.is_set()):
                 return None
             time.sleep(interval)
     finally:

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,9 +42,15 @@ class Stack:
 
 
 def stack_up() -> Stack:
+    """Bring the stack up (idempotent) and wait until every component reports healthy: a replica
+    that a previous test's rollback is restarting may be unhealthy for a few seconds."""
     chaosext("stack", "up", timeout=900)
-    status = json.loads(chaosext("stack", "status", "--json").stdout)
-    return Stack(status=status)
+    deadline = time.monotonic() + 60
+    while True:
+        proc = chaosext("stack", "status", "--json", check=time.monotonic() > deadline)
+        if proc.returncode == 0:
+            return Stack(status=json.loads(proc.stdout))
+        time.sleep(0.5)
 
 
 @pytest.fixture(scope="session")

@@ -11,8 +11,10 @@ import fcntl
 import importlib
 import logging
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -66,6 +68,40 @@ def _environment(env: dict[str, str]) -> Iterator[None]:
                 os.environ[key] = value
 
 
+@contextmanager
+def _shielded() -> Iterator[None]:
+    """Defer SIGINT/SIGTERM while a fault is applied or undone, then deliver them.
+
+    A Ctrl-C landing in the middle of a multi-step change (stop, remove, re-add a supervisor
+    program; a read-modify-write of a ConfigMap) would leave a half-made change that neither the
+    fault nor its undo describes; deferred by the few seconds a step takes, the signal still
+    interrupts the run and the rollbacks see a whole fault. Only the main thread can do this."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+
+    def defer(signum: int, _frame: object) -> None:
+        received.append(signum)
+
+    previous = {sig: signal.signal(sig, defer) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        # Delivered as the BaseExceptions a run loop stops on. Re-raising SIGTERM through chaoslib's
+        # handler would raise InterruptExecution inside this activity, which chaoslib records as a
+        # failed activity and then goes on with the method; SystemExit interrupts the run instead
+        # (status "interrupted", rollbacks played with --rollback-strategy always).
+        for signum in received:
+            if previous[signal.Signals(signum)] == signal.SIG_IGN:
+                continue
+            if signum == signal.SIGINT:
+                raise KeyboardInterrupt
+            raise SystemExit(128 + signum)
+
+
 def _resolve(ref: str) -> Callable[..., Any]:
     module_name, _, func_name = ref.partition(":")
     module = importlib.import_module(module_name)
@@ -94,7 +130,8 @@ def activate(marker: FaultMarker, apply: Callable[[], dict[str, Any]]) -> dict[s
     """
     markers.save(marker)
     try:
-        changed = apply()
+        with _shielded():
+            changed = apply()
     except Exception:
         undo(marker.id)
         raise
@@ -110,7 +147,7 @@ def undo(fault_id: str) -> dict[str, Any] | None:
         marker = markers.load(fault_id)
         if marker is None:
             return None
-        with _environment(marker.env):
+        with _environment(marker.env), _shielded():
             _resolve(marker.undo)(**marker.undo_args)
         markers.delete(fault_id)
     logger.info("chaosext fault %s removed: %s", marker.id, marker.description)

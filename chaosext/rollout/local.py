@@ -171,5 +171,8 @@ def start_failing_rollout(name: str, duration: float, settle_timeout: float,
 def restore_release(name: str, replica: str, environment: str, timeout: float = 60) -> None:
     config = load_config()
     _set_environment(config, replica, environment)
+    sup = Supervisor(config)
+    if sup.processes().get(replica, {}).get("statename") not in ("RUNNING", "STARTING"):
+        sup.start_program(replica, True)
     haproxy.set_state(name, replica, "ready")
     _wait(config, name, replica, timeout)
