@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import Stack
 from e2e.helpers import checkout, new_order_id, produce_raw, wait_for
+from stack_support import Stack
 
 pytestmark = pytest.mark.stack
 
@@ -104,7 +104,7 @@ def test_malformed_event_goes_to_dlq_and_consumer_keeps_consuming(stack: Stack) 
 
 
 def _status_json() -> str:
-    from conftest import chaosext
+    from stack_support import chaosext
 
     return chaosext("stack", "status", "--json").stdout
 

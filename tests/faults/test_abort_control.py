@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, Stack
 from e2e.helpers import checkout, new_order_id, wait_for
+from stack_support import REPO, Stack
 
 from chaosext.dependency import probes as dep_probes
 from chaosext.faults import markers

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 from chaoslib.exceptions import ActivityFailed
-from conftest import Stack
 from e2e.helpers import wait_for
 from faults.test_instance_faults import CheckoutStream
+from stack_support import Stack
 
 from chaosext.config import actions as config_actions
 from chaosext.config import probes as config_probes

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import requests
 from chaoslib.exceptions import ActivityFailed
-from conftest import REPO, Stack, chaosext
 from e2e.helpers import checkout, new_order_id, wait_for
+from stack_support import REPO, Stack, chaosext
 
 from chaosext.dns import actions, probes
 from chaosext.faults import markers

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 from chaoslib.exceptions import ActivityFailed
-from conftest import Stack
 from e2e.helpers import checkout, new_order_id, wait_for
+from stack_support import Stack
 
 from chaosext.faults import markers
 from chaosext.instance import actions, probes

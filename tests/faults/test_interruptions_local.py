@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, Stack, chaosext
 from e2e.helpers import wait_for
+from stack_support import REPO, Stack, chaosext
 
 from chaosext.config import local as config_local
 from chaosext.faults import markers

@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 import requests
 from chaoslib.exceptions import ActivityFailed
-from conftest import REPO, Stack, chaosext
 from e2e.helpers import produce_raw, wait_for
+from stack_support import REPO, Stack, chaosext
 
 from chaosext.faults import markers
 from chaosext.kafka import actions, probes

@@ -8,8 +8,8 @@ from typing import Any, cast
 
 import pytest
 from chaoslib.exceptions import ActivityFailed
-from conftest import Stack
 from e2e.helpers import wait_for
+from stack_support import Stack
 
 from chaosext.dependency import actions as dependency
 from chaosext.slo import budget, probes, queries

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 import requests
 from chaoslib.exceptions import ActivityFailed
-from conftest import REPO, Stack, chaosext
 from e2e.helpers import wait_for
+from stack_support import REPO, Stack, chaosext
 
 from chaosext.dependency import actions as dependency
 from chaosext.faults import markers
