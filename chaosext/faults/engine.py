@@ -31,6 +31,27 @@ __all__ = ["activate", "check_duration", "undo", "undo_matching"]
 logger = logging.getLogger("chaosext")
 
 
+def _sigterm_interrupts_the_run(signum: int, _frame: object) -> None:
+    logger.warning("SIGTERM received: interrupting the experiment, rollbacks follow")
+    raise SystemExit(128 + signum)
+
+
+def _mend_chaoslib_sigterm() -> None:
+    """Make SIGTERM interrupt a run even while a Python activity is running.
+
+    chaoslib's SIGTERM handler raises InterruptExecution, an Exception; when it lands inside a
+    Python activity (a fault waiting for its effect, a probe), chaoslib's Python provider wraps
+    it into ActivityFailed, records a failed activity and goes on with the method, so the
+    rollbacks wait for the rest of the method. SystemExit is not an Exception: the run loop stops
+    and marks the run interrupted, and ``--rollback-strategy always`` plays the rollbacks at once.
+    Only chaoslib's own handler is replaced, only in the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    current = signal.getsignal(signal.SIGTERM)
+    if getattr(current, "__module__", "") == "chaoslib.exit" and getattr(current, "__name__", "") == "_terminate_now":
+        signal.signal(signal.SIGTERM, _sigterm_interrupts_the_run)
+
+
 def check_duration(duration: float, name: str = "duration") -> float:
     """A fault's duration must be a positive number of seconds."""
     try:
@@ -128,6 +149,7 @@ def activate(marker: FaultMarker, apply: Callable[[], dict[str, Any]]) -> dict[s
 
     If ``apply`` fails, the marker is undone at once (a half-applied fault is not left behind).
     """
+    _mend_chaoslib_sigterm()
     markers.save(marker)
     try:
         with _shielded():
@@ -167,3 +189,6 @@ def undo_matching(
         if result is not None:
             done.append(result)
     return done
+
+
+_mend_chaoslib_sigterm()  # activity modules are imported inside chaoslib's run, after its handler is set

@@ -8,7 +8,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,6 +73,15 @@ FAULTS = {
                      {"name": "payment-service", "duration": 300, "settle_timeout": 3},
                      "chaosext.rollout.actions", "undo_failing_rollout", _release_failing, _release_restored),
 }
+
+
+@pytest.fixture(autouse=True)
+def _no_fault_survives_a_failed_test() -> Iterator[None]:
+    """Hygiene only (assertions come first): a failing test must not leave its fault to the next."""
+    yield
+    from chaosext.faults.cleanup import cleanup_all
+
+    cleanup_all(kube=False)
 
 
 def _experiment(tmp_path: Path, fault: Fault) -> Path:
