@@ -47,9 +47,9 @@ for exp in "${experiments[@]}"; do
   "$chaos" --log-file "$run_dir/$name.log" run --rollback-strategy always \
     --var target=local --journal-path "$journal" "$exp" || true
   if [[ -f "$journal" ]]; then
-    archived="$("$chaosext" archive "$journal" --experiment "$exp" --target local --dest journals)"
+    archived="$("$chaosext" archive "$journal" --experiment "$exp" --target local --dest journals \
+      --log "$run_dir/$name.log")"
     journals+=("$archived")
-    echo "journal: $archived"
   else
     echo "no journal written for $name" >&2
   fi
@@ -60,5 +60,5 @@ status=0
 "$chaosext" gate --junit "$run_dir/junit.xml" "${journals[@]}" || status=$?
 step "experiment log"
 "$chaosext" report "${journals[@]}" -o journals/report
-echo "experiment log: journals/report/README.md"
+echo "experiment log: journals/report/experiment-log.md"
 exit "$status"

@@ -137,4 +137,5 @@ def archive(
             path = archive_one(journal, dest, experiment_path=experiment, target=target, log_path=log)
         except ChaosextError as exc:
             raise _fail(exc) from None
-        out.print(f"archived {journal} -> {path}")
+        err.print(f"archived {journal} -> {path}")
+        typer.echo(str(path))  # stdout: just the archived path, for scripts

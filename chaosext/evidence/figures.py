@@ -116,16 +116,53 @@ def series(journal: Journal, name: str) -> Series:
     return sorted(clean)
 
 
+_SLO_PROBES = {"latency_quantile_ms": "p99_ms", "error_ratio": "error_rate"}
+
+
+def _hypothesis_limits(journal: Journal) -> dict[str, float]:
+    """The steady state's own limits: the upper bound of the range tolerance of its p99 and
+    error-ratio probes (chaosext.slo.probes), i.e. the SLO the run was judged against."""
+    limits: dict[str, float] = {}
+    hypothesis = (journal.get("experiment") or {}).get("steady-state-hypothesis") or {}
+    for probe in hypothesis.get("probes") or []:
+        provider = probe.get("provider") or {} if isinstance(probe, dict) else {}
+        key = _SLO_PROBES.get(str(provider.get("func")))
+        tolerance = probe.get("tolerance") if isinstance(probe, dict) else None
+        if key and isinstance(tolerance, dict) and tolerance.get("type") == "range":
+            bounds = tolerance.get("range") or []
+            if len(bounds) == 2 and (upper := _number(bounds[1])) is not None:
+                limits.setdefault(key, upper)
+    return limits
+
+
 def thresholds(journal: Journal) -> dict[str, float]:
+    """Lines to draw: ``timeline.thresholds`` as numbers, else the steady-state limits, else the
+    abort criteria the control recorded there (``{name: {probe, threshold, ...}}``)."""
     raw = _timeline(journal).get("thresholds")
-    if not isinstance(raw, dict):
-        return {}
-    return {str(k): n for k, v in raw.items() if (n := _number(v)) is not None}
+    numbers = {str(k): n for k, v in raw.items() if (n := _number(v)) is not None} if isinstance(raw, dict) else {}
+    if numbers:
+        return numbers
+    limits = _hypothesis_limits(journal)
+    if isinstance(raw, dict):
+        for criterion in raw.values():
+            if isinstance(criterion, dict):
+                key = _SLO_PROBES.get(str(criterion.get("probe")))
+                value = _number(criterion.get("threshold"))
+                if key and value is not None:
+                    limits.setdefault(key, value)
+    return limits
 
 
 def fault_window(journal: Journal) -> tuple[float, float] | None:
-    """The fault window as unix timestamps (start, end); end defaults to the journal's end."""
+    """The fault window as unix timestamps (start, end); end defaults to the journal's end.
+    Read from ``chaosext.fault_window`` (ISO times) or the abort control's ``timeline.fault``
+    ([start, end] unix times)."""
     window = evidence(journal).get("fault_window")
+    recorded = _timeline(journal).get("fault")
+    if not isinstance(window, dict) and isinstance(recorded, list | tuple) and len(recorded) == 2:
+        start_ts, end_ts = _number(recorded[0]), _number(recorded[1])
+        if start_ts is not None and end_ts is not None:
+            return start_ts, max(start_ts, end_ts)
     if not isinstance(window, dict):
         return None
     start = parse_time(window.get("start"))

@@ -84,7 +84,7 @@ def render_timeline(journal: Journal, out: Path, title: str, subtitle: str = "")
         2, 1, figsize=(11, 6.4), sharex=True, height_ratios=[3, 2], dpi=100, layout="constrained"
     )
     try:
-        fig.suptitle(title, fontsize=14, fontweight="bold", x=0.01, ha="left")
+        fig.suptitle(textwrap.fill(title, 95), fontsize=13, fontweight="bold", x=0.01, ha="left")
         if subtitle:
             lat.set_title(_wrap(subtitle), loc="left", fontsize=9.5, color="#444444")
         _shade(lat, window, origin, label=True)

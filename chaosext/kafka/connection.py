@@ -12,6 +12,7 @@ Secrets (all optional; the Chaos Toolkit ``secrets`` block given to the activity
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -94,15 +95,27 @@ def connection(configuration: Configuration = None, secrets: Secrets = None) -> 
 def run(what: str, factory: Callable[[], Awaitable[T]], timeout: float = 60.0) -> T:
     """Run one async Kafka conversation to completion; Kafka errors become ActivityFailed naming ``what``."""
 
-    async def bounded() -> T:
-        async with asyncio.timeout(timeout):
-            return await factory()
+    # A retriable Kafka error (a broker that just died is still in the metadata: NodeNotReady,
+    # NotLeaderForPartition, a coordinator moving) is what a broker-loss fault produces on
+    # purpose: the conversation is tried again, with fresh metadata, until ``timeout``.
+    deadline = time.monotonic() + timeout
+    backoff = 0.25
+    while True:
+        remaining = deadline - time.monotonic()
 
-    try:
-        return asyncio.run(bounded())
-    except TimeoutError:
-        raise ActivityFailed(f"{what}: no answer from Kafka within {timeout:g}s") from None
-    except KafkaError as exc:
-        raise ActivityFailed(f"{what}: Kafka error {exc!r}") from None
-    except OSError as exc:
-        raise ActivityFailed(f"{what}: cannot reach Kafka: {exc}") from None
+        async def bounded(limit: float = max(0.1, remaining)) -> T:
+            async with asyncio.timeout(limit):
+                return await factory()
+
+        try:
+            return asyncio.run(bounded())
+        except TimeoutError:
+            raise ActivityFailed(f"{what}: no answer from Kafka within {timeout:g}s") from None
+        except KafkaError as exc:
+            if getattr(exc, "retriable", False) and time.monotonic() + backoff < deadline:
+                time.sleep(backoff)
+                backoff = min(backoff * 2, 2.0)
+                continue
+            raise ActivityFailed(f"{what}: Kafka error {exc!r}") from None
+        except OSError as exc:
+            raise ActivityFailed(f"{what}: cannot reach Kafka: {exc}") from None

@@ -47,9 +47,10 @@ def fault_window(journal: dict[str, Any]) -> tuple[float, float] | None:
     ]
     if not faults:
         return None
+    # a fault ends when it is removed: by an action of the method itself, a rollback, or expiry
     removed = {
         o["id"]: float(o["removed_at"])
-        for o in _outputs(journal.get("rollbacks"))
+        for o in [*_outputs(journal.get("run")), *_outputs(journal.get("rollbacks"))]
         if "removed_at" in o and "id" in o
     }
     removed.update(journal.get("chaosext", {}).get("abort_undone", {}))

@@ -199,6 +199,8 @@ def test_archive_writes_dated_redacted_journal(cli: Any, evidence: dict[str, Any
             run.log,
         )
         assert result.exit_code == 0, result.output
+        # stdout carries only the archived path, for scripts (scripts/run-experiments.sh)
+        assert Path(result.stdout.strip()).parent == dest and Path(result.stdout.strip()).is_file()
     date = json.loads(run.journal.read_text())["start"][:10]
     first = dest / f"{date}-checkout-survives-slow-payments.json"
     assert sorted(p.name for p in dest.iterdir()) == sorted(
