@@ -50,6 +50,7 @@ import json
 import platform
 import subprocess
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -132,6 +133,11 @@ def enrich(
     for key, value in extras.items():
         if value is not None:
             block[key] = dict(value)
+    recorded = (block.get("timeline") or {}).get("fault") if isinstance(block.get("timeline"), dict) else None
+    if not block.get("fault_window") and isinstance(recorded, list | tuple) and len(recorded) == 2:
+        # the abort control records the window as unix seconds in timeline.fault
+        start, end = (datetime.fromtimestamp(float(t), UTC).isoformat() for t in recorded)
+        block["fault_window"] = {"start": start, "end": end}
     journal["chaosext"] = block
     return journal
 

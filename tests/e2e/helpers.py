@@ -52,3 +52,14 @@ def produce_raw(bootstrap: str, topic: str, key: bytes | None, value: bytes) -> 
             await producer.stop()
 
     asyncio.run(_run())
+
+
+def wait_checkout_healthy(base: str, in_a_row: int = 8, timeout: float = 45) -> None:
+    """Wait until ``in_a_row`` checkouts in a row succeed: each checkout replica has its own
+    circuit breaker, and a previous test's dependency fault may have left one open (it closes
+    after its reset time and a successful trial call)."""
+
+    def healthy() -> bool:
+        return all(checkout(base, new_order_id("warm")).status_code // 100 == 2 for _ in range(in_a_row))
+
+    wait_for(healthy, timeout=timeout, interval=1, what=f"{in_a_row} checkouts in a row to succeed")

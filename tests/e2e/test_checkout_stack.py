@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import requests
-from e2e.helpers import checkout, new_order_id, produce_raw, wait_for
+from e2e.helpers import checkout, new_order_id, produce_raw, wait_checkout_healthy, wait_for
 from stack_support import Stack
 
 pytestmark = pytest.mark.stack
@@ -143,6 +143,7 @@ def test_payment_latency_gets_structured_error_within_budget(stack: Stack) -> No
 
 
 def test_killed_payment_replica_is_restarted_and_checkouts_keep_succeeding(stack: Stack) -> None:
+    wait_checkout_healthy(stack.url("checkout"))  # no breaker left open by an earlier test
     before = _component(json.loads(_status_json()), "payment-service-1")
     assert before["healthy"] and before["pid"], before
     os.kill(int(before["pid"]), signal.SIGKILL)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from chaoslib.exceptions import ActivityFailed
-from e2e.helpers import checkout, new_order_id, wait_for
+from e2e.helpers import checkout, new_order_id, wait_checkout_healthy, wait_for
 from stack_support import Stack
 
 from chaosext.faults import markers
@@ -36,6 +36,7 @@ class CheckoutStream:
             time.sleep(0.05)
 
     def __enter__(self) -> CheckoutStream:
+        wait_checkout_healthy(self.base)  # judge the fault, not what an earlier test left behind
         self._thread.start()
         return self
 
