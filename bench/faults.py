@@ -42,7 +42,7 @@ from chaosext.faults import engine
 from chaosext.stack import lifecycle
 from chaosext.stack.config import StackConfig, load_config
 
-FAMILIES = ("dependency", "dns", "certificate", "kafka", "instance", "config", "rollout")
+FAMILIES = ("dependency", "dns", "certificate", "kafka", "instance", "config", "rollout", "stress")
 CHAOSEXT = str(Path(sys.executable).parent / "chaosext")
 err = Console(stderr=True, width=200)
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import configparser
 import json
+import os
 import shutil
+import signal
 import ssl
 import tempfile
 from collections.abc import Callable
@@ -33,6 +35,8 @@ from faults_observe import (
 from chaosext.certificate.material import load_ca_pair, sans_of, serve_cert
 from chaosext.stack.config import StackConfig
 from chaosext.stack.supervisor import Supervisor
+from chaosext.stress import cgroups
+from chaosext.stress import local as local_stress
 
 __all__ = ["Case", "Side", "build_cases"]
 
@@ -415,6 +419,74 @@ def rollout_case(config: StackConfig) -> Case:
     )
 
 
+def _cpu_throttled_periods(pid: int) -> int | None:
+    """nr_throttled of the cgroup ``pid`` is in (None when it is in no CPU-limited group)."""
+    h = cgroups.hierarchy("cpu")
+    stat = cgroups.cgroup_of(pid, h) / "cpu.stat"
+    if not stat.exists() or cgroups.cgroup_of(pid, h) == h.mount:
+        return None
+    return int(cgroups.stats(stat.parent, "cpu", h.version).get("nr_throttled", 0))
+
+
+def stress_case(config: StackConfig) -> Case:
+    """CPU stress in payment-service-1: 2 stress-ng workers at 100% sharing a 0.5-CPU quota with it.
+    The bare side does the same work by hand: a process provider creates the cgroup, sets the
+    quota, moves the replica in and starts stress-ng inside; its rollback kills stress-ng, moves
+    the replica back and removes the group."""
+    replica = "payment-service-1"
+    h = cgroups.hierarchy("cpu")
+    group = h.mount / "chaosext-bench-stress"
+    state: dict[str, int] = {}
+    # no "$$" in the script: chaoslib substitutes configuration values into process arguments and
+    # turns "$$" into "$"; writing 0 to cgroup.procs moves the writing shell itself
+
+    def throttled() -> bool:  # the pid is read before each run: 48 checkers must not all ask supervisord
+        periods = _cpu_throttled_periods(state["pid"])
+        return periods is not None and periods > 0
+
+    def released() -> bool:
+        return _cpu_throttled_periods(state["pid"]) is None and not local_stress.stressor_pids()
+
+    def settled() -> bool:
+        state["pid"] = _pid(config, replica)
+        return released()
+
+    def make_bare() -> tuple[Activity, Activity]:
+        pid = state["pid"] = _pid(config, replica)
+        home = cgroups.cgroup_of(pid, h)
+        quota = "cpu.max" if h.version == 2 else "cpu.cfs_quota_us"
+        value = "50000 100000" if h.version == 2 else "50000"
+        start = (f'mkdir -p "{group}" && echo "{value}" > "{group}/{quota}" && echo {pid} > "{group}/cgroup.procs" '
+                 f'&& (sh -c \'echo 0 > "{group}/cgroup.procs"; exec stress-ng --cpu 2 --cpu-load 100 '
+                 f'--timeout {DURATION}s --temp-path /tmp --quiet\' </dev/null >/dev/null 2>&1 &)')
+        stop = (f'pkill -x stress-ng; while pgrep -x stress-ng >/dev/null; do sleep 0.01; done; '
+                f'echo {pid} > "{home}/cgroup.procs" && rmdir "{group}"')
+        return _proc("sh", "-c", start), _proc("sh", "-c", stop)
+
+    def restore() -> None:
+        for pid in local_stress.stressor_pids():
+            os.kill(pid, signal.SIGKILL)
+        if group.exists():
+            cgroups.remove(group, group.parent)
+
+    mod = "chaosext.stress.actions"
+    return Case(
+        "stress",
+        "stress cpu (0.5 CPU)",
+        throttled,
+        released,
+        Side(lambda: (_py(mod, "stress_cpu", service="payment-service", instances=[replica], workers=2, load=100,
+                          cpu_limit=0.5, duration=DURATION),
+                      _py(mod, "remove_stress", service="payment-service"))),
+        Side(make_bare),
+        "process provider: mkdir cgroup, quota, move the replica, stress-ng inside; pkill, move back, rmdir",
+        "payment-service-1 + 2 stress-ng workers in a 0.5-CPU quota; observed: the replica's cgroup has "
+        "throttled periods / the replica is back in its own group and no stress-ng runs",
+        restore=restore,
+        before=settled,
+    )
+
+
 def build_cases(config: StackConfig) -> list[Case]:
     return [
         *dependency_cases(config),
@@ -424,4 +496,5 @@ def build_cases(config: StackConfig) -> list[Case]:
         *instance_cases(config),
         config_case(config),
         rollout_case(config),
+        stress_case(config),
     ]

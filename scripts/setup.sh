@@ -12,7 +12,7 @@ sudo=""
 [[ "$(id -u)" == 0 ]] || sudo="sudo"
 step() { printf '\n==> [setup %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 
-apt_packages=(haproxy prometheus redis-server shellcheck wrk)
+apt_packages=(haproxy prometheus redis-server shellcheck stress-ng wrk)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -2,7 +2,9 @@
 
 1. Every fault marker of this machine (state dir) is undone: the marker holds what the fault
    changed, so this restores exactly.
-2. Then, when a kube config is reachable, every family's Kubernetes driver that can find
+2. Families whose local driver can find leftovers by their own marks (stress cgroups) are asked
+   for those no marker accounts for.
+3. Then, when a kube config is reachable, every family's Kubernetes driver that can find
    leftovers in the cluster by the marks its faults leave (labels, annotations, placeholder
    pods) is asked for them: ``remove_leftovers(context, dry_run)`` removes them;
    families with only ``find_leftovers(context)`` report what a person must look at.
@@ -53,6 +55,23 @@ def _cluster_leftovers(context: str | None, dry_run: bool) -> list[dict[str, Any
     return rows
 
 
+def _local_leftovers(dry_run: bool) -> list[dict[str, Any]]:
+    """Leftovers on this machine no marker accounts for: families whose local driver can find
+    them by their own marks (``chaosext.<family>.local.remove_leftovers(dry_run)``)."""
+    rows: list[dict[str, Any]] = []
+    for family in family_packages():
+        name = f"chaosext.{family}.local"
+        if importlib.util.find_spec(name) is None:
+            continue
+        remover = getattr(importlib.import_module(name), "remove_leftovers", None)
+        if remover is None:
+            continue
+        for row in remover(dry_run):
+            rows.append({"family": family, "action": "would remove" if dry_run else "removed",
+                         "description": ", ".join(f"{k}={v}" for k, v in row.items())})
+    return rows
+
+
 def cleanup_all(dry_run: bool = False, kube: bool | None = None, context: str | None = None) -> list[dict[str, Any]]:
     report: list[dict[str, Any]] = []
     for marker in markers.list_markers():
@@ -61,6 +80,7 @@ def cleanup_all(dry_run: bool = False, kube: bool | None = None, context: str | 
         if not dry_run:
             undo(marker.id)
         report.append(row)
+    report.extend(_local_leftovers(dry_run))
     if kube if kube is not None else kube_reachable():
         report.extend(_cluster_leftovers(context, dry_run))
     return report

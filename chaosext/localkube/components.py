@@ -102,6 +102,9 @@ def _kwok(lay: Layout) -> list[str]:
         f"--config={write_stages(lay.bin_dir, lay.state_dir)}",
         "--manage-all-nodes=false", f"--manage-nodes-with-annotation-selector={key}={value}",
         "--node-ip=127.0.0.1", f"--cidr={POD_CIDR}", "--node-lease-duration-seconds=40",
+        # the kubelet API of every fake node: the API server proxies exec there (the nodes'
+        # daemonEndpoints carry this port) and KWOK runs the command on this machine
+        f"--server-address=127.0.0.1:{lay.ports.kubelet}", f"--node-port={lay.ports.kubelet}",
     ]
 
 

@@ -23,6 +23,8 @@ class Ports:
     etcd_peer: int = 12380
     controller_manager: int = 10257
     scheduler: int = 10259
+    # KWOK's kubelet API (exec, logs): what the API server calls for `kubectl exec`
+    kubelet: int = 10250
 
     @classmethod
     def from_env(cls) -> Ports:

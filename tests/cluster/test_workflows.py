@@ -3,6 +3,7 @@ outcome, self-checkout at the called ref) and this repository's callers of it.""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,21 @@ def test_callers_name_experiments_that_exist(caller: str) -> None:
     for exp in experiments:
         assert exp.startswith("@chaosext/experiments/"), exp
         assert (REPO / exp.removeprefix("@chaosext/")).is_file(), f"{caller}: {exp} does not exist"
+
+
+def _tags(experiment: str) -> set[str]:
+    return set(json.loads((REPO / experiment.removeprefix("@chaosext/")).read_text()).get("tags", []))
+
+
+def test_ci_and_nightly_cover_the_guides_table() -> None:
+    """The guide's CI-versus-scheduled table: pod kill, dependency latency and 503 on every merge;
+    broker termination, DNS, certificate rotation, rolling update and memory/CPU stress nightly."""
+    ci = set().union(*(_tags(e) for e in _experiments("ci.yml")))
+    assert {"kill", "latency", "http-503"} <= ci, ci
+    nightly = [_tags(e) for e in _experiments("nightly.yml")]
+    for wanted in ({"kafka", "broker-loss"}, {"dns"}, {"certificate", "rotation"}, {"rollout", "latency"},
+                   {"stress", "cpu"}, {"stress", "memory"}):
+        assert any(wanted <= tags for tags in nightly), f"nightly.yml runs no experiment tagged {sorted(wanted)}"
 
 
 def test_ci_and_nightly_split_the_scenarios() -> None:

@@ -1,4 +1,4 @@
-"""SIGINT, SIGTERM and SIGKILL in the middle of an instance, config or rollout fault on the real
+"""SIGINT, SIGTERM and SIGKILL in the middle of an instance, config, rollout or stress fault on the real
 local stack: nothing is left behind after the rollback or ``chaosext cleanup``."""
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from chaosext.config import local as config_local
 from chaosext.faults import markers
 from chaosext.instance import probes as instance_probes
 from chaosext.rollout import local as rollout_local
+from chaosext.stress import local as stress_local
 
 pytestmark = pytest.mark.stack
 LOCAL: dict[str, Any] = {"target": "local"}
@@ -62,6 +63,14 @@ def _release_restored() -> bool:
     return bool(rollout_local.rollout_status("payment-service")["complete"])
 
 
+def _stressing() -> bool:
+    return bool(stress_local.stressor_pids() and stress_local.stress_groups())
+
+
+def _stress_gone() -> bool:
+    return not stress_local.stressor_pids() and not stress_local.stress_groups()
+
+
 FAULTS = {
     "instance": Fault("instance", "chaosext.instance.actions", "stop_instances",
                       {"service": "checkout-api", "count": 1, "duration": 300},
@@ -72,6 +81,9 @@ FAULTS = {
     "rollout": Fault("rollout", "chaosext.rollout.actions", "start_failing_rollout",
                      {"name": "payment-service", "duration": 300, "settle_timeout": 3},
                      "chaosext.rollout.actions", "undo_failing_rollout", _release_failing, _release_restored),
+    "stress": Fault("stress", "chaosext.stress.actions", "stress_cpu",
+                    {"service": "payment-service", "workers": 1, "load": 50, "duration": 300},
+                    "chaosext.stress.actions", "remove_stress", _stressing, _stress_gone),
 }
 
 

@@ -1,0 +1,1 @@
+"""Resource stress: CPU and memory pressure inside a replica's own limits (stress-ng)."""
