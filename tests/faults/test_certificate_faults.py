@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -15,7 +12,8 @@ from typing import Any
 import pytest
 from chaoslib.exceptions import ActivityFailed
 from e2e.helpers import checkout, new_order_id, wait_for
-from stack_support import REPO, Stack, chaosext
+from interrupt_support import assert_rollbacks_succeeded, cleanup_removes, interrupt_run, sigkilled_after
+from stack_support import Stack
 
 from chaosext.certificate import actions, probes
 from chaosext.faults import markers
@@ -240,68 +238,29 @@ def _experiment(tmp_path: Path) -> Path:
     return path
 
 
-def _waiting(pid: int) -> bool:
-    import psutil
-
-    return any(c.name() == "sleep" for c in psutil.Process(pid).children(recursive=True))
-
-
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_signal_mid_fault_runs_the_rollback(stack: Stack, tmp_path: Path, sig: signal.Signals) -> None:
     before = _tls_files(stack)
-    chaos = str(Path(sys.executable).parent / "chaos")
-    proc = subprocess.Popen(
-        [
-            chaos,
-            "run",
-            "--rollback-strategy",
-            "always",
-            "--journal-path",
-            str(tmp_path / "j.json"),
-            str(_experiment(tmp_path)),
-        ],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # background shells ignore SIGINT
-    )
-    try:
-        wait_for(
-            lambda: markers.list_markers(family="certificate") and not _served(stack)["handshake_ok"],
-            timeout=60,
-            what="the untrusted certificate to be served",
-        )
-        # the action returns once both replicas serve the fault's certificate: signal after it, in the wait
-        wait_for(lambda: _waiting(proc.pid), timeout=60, what="the experiment to reach its wait step")
-        os.killpg(proc.pid, sig)
-        out, _ = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    # the action returns once both replicas serve the fault's certificate: signal after it, in the wait
+    journal, out = interrupt_run(
+        _experiment(tmp_path), tmp_path / "j.json", sig,
+        ready=lambda: markers.list_markers(family="certificate") and not _served(stack)["handshake_ok"],
+        what="the untrusted certificate to be served", at_wait_step=True)
     assert _tls_files(stack) == before, out[-2000:]
     assert markers.list_markers(family="certificate") == []
     assert "PRIVATE KEY" not in out
-    journal = json.loads((tmp_path / "j.json").read_text())
-    assert journal["status"] == "interrupted"
-    assert journal["rollbacks"] and journal["rollbacks"][0]["status"] == "succeeded"
+    assert_rollbacks_succeeded(journal)
     assert "PRIVATE KEY" not in json.dumps(journal)
     wait_for(lambda: _served(stack)["handshake_ok"], timeout=15, what="the good certificate to be served")
 
 
 def test_sigkill_leaves_a_marker_that_cleanup_removes(stack: Stack) -> None:
     before = _tls_files(stack)
-    code = (
-        "import os, signal; from chaosext.certificate import actions; "
-        "actions.serve_expired_certificate(duration=600, configuration={'target': 'local'}); "
-        "os.kill(os.getpid(), signal.SIGKILL)"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, timeout=60)
-    assert proc.returncode == -signal.SIGKILL
+    sigkilled_after("import os, signal; from chaosext.certificate import actions; "
+                    "actions.serve_expired_certificate(duration=600, configuration={'target': 'local'}); "
+                    "os.kill(os.getpid(), signal.SIGKILL)")
     assert _tls_files(stack) != before and len(markers.list_markers(family="certificate")) == 1
-    out = chaosext("cleanup", "--no-kube")
-    assert "1 leftover fault(s) removed" in out.stderr
+    cleanup_removes(1)
     assert _tls_files(stack) == before
     assert markers.list_markers(family="certificate") == []
     wait_for(lambda: _served(stack)["handshake_ok"], timeout=15, what="the good certificate to be served")

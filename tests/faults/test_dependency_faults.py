@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -15,7 +12,8 @@ import pytest
 import requests
 from chaoslib.exceptions import ActivityFailed
 from e2e.helpers import wait_for
-from stack_support import REPO, Stack, chaosext
+from interrupt_support import assert_rollbacks_succeeded, cleanup_removes, interrupt_run, sigkilled_after
+from stack_support import Stack
 
 from chaosext.dependency import actions, probes
 from chaosext.faults import markers
@@ -106,36 +104,18 @@ def _experiment(tmp_path: Path, stack: Stack) -> Path:
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_signal_mid_fault_runs_the_rollback(stack: Stack, tmp_path: Path, sig: signal.Signals) -> None:
-    chaos = str(Path(sys.executable).parent / "chaos")
-    proc = subprocess.Popen(
-        [chaos, "run", "--rollback-strategy", "always", "--journal-path", str(tmp_path / "j.json"),
-         str(_experiment(tmp_path, stack))],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-        # a shell that starts jobs in the background hands them SIGINT ignored; a terminal would not
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-    try:
-        wait_for(lambda: _toxics(stack), timeout=60, what="the latency toxic to be active")
-        os.killpg(proc.pid, sig)  # as a terminal's Ctrl-C or a CI runner's stop does
-        out, _ = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    journal, out = interrupt_run(_experiment(tmp_path, stack), tmp_path / "j.json", sig,
+                                 ready=lambda: _toxics(stack), what="the latency toxic to be active")
     assert _toxics(stack) == [], out[-2000:]
     assert markers.list_markers(family="dependency") == []
-    journal = json.loads((tmp_path / "j.json").read_text())
-    assert journal["status"] == "interrupted"
-    assert journal["rollbacks"] and journal["rollbacks"][0]["status"] == "succeeded"
+    assert_rollbacks_succeeded(journal)
 
 
 def test_sigkill_leaves_a_marker_that_cleanup_removes(stack: Stack) -> None:
-    code = ("import os, signal; from chaosext.dependency import actions; "
-            f"actions.add_latency('payment', latency_ms=300, duration=600, configuration={_cfg(stack)!r}); "
-            "os.kill(os.getpid(), signal.SIGKILL)")
-    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, timeout=60)
-    assert proc.returncode == -signal.SIGKILL
+    sigkilled_after("import os, signal; from chaosext.dependency import actions; "
+                    f"actions.add_latency('payment', latency_ms=300, duration=600, configuration={_cfg(stack)!r}); "
+                    "os.kill(os.getpid(), signal.SIGKILL)")
     assert len(_toxics(stack)) == 1 and len(markers.list_markers(family="dependency")) == 1
-    out = chaosext("cleanup", "--no-kube")
-    assert "1 leftover fault(s) removed" in out.stderr
+    cleanup_removes(1)
     assert _toxics(stack) == []
     assert markers.list_markers(family="dependency") == []

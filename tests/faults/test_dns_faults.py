@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -16,7 +13,8 @@ import pytest
 import requests
 from chaoslib.exceptions import ActivityFailed
 from e2e.helpers import checkout, new_order_id, wait_for
-from stack_support import REPO, Stack, chaosext
+from interrupt_support import assert_rollbacks_succeeded, cleanup_removes, interrupt_run, sigkilled_after
+from stack_support import Stack
 
 from chaosext.dns import actions, probes
 from chaosext.faults import markers
@@ -208,57 +206,21 @@ def _experiment(tmp_path: Path, stack: Stack) -> Path:
     return path
 
 
-def _waiting(pid: int) -> bool:
-    import psutil
-
-    return any(c.name() == "sleep" for c in psutil.Process(pid).children(recursive=True))
-
-
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_signal_mid_fault_runs_the_rollback(stack: Stack, tmp_path: Path, sig: signal.Signals) -> None:
-    chaos = str(Path(sys.executable).parent / "chaos")
-    proc = subprocess.Popen(
-        [
-            chaos,
-            "run",
-            "--rollback-strategy",
-            "always",
-            "--journal-path",
-            str(tmp_path / "j.json"),
-            str(_experiment(tmp_path, stack)),
-        ],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # background shells ignore SIGINT
-    )
-    try:
-        wait_for(lambda: _server_faults(stack), timeout=60, what="the DNS delay to be active")
-        wait_for(lambda: _waiting(proc.pid), timeout=60, what="the experiment to reach its wait step")
-        os.killpg(proc.pid, sig)
-        out, _ = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    journal, out = interrupt_run(_experiment(tmp_path, stack), tmp_path / "j.json", sig,
+                                 ready=lambda: _server_faults(stack), what="the DNS delay to be active",
+                                 at_wait_step=True)
     assert _server_faults(stack) == {}, out[-2000:]
     assert markers.list_markers(family="dns") == []
-    journal = json.loads((tmp_path / "j.json").read_text())
-    assert journal["status"] == "interrupted"
-    assert journal["rollbacks"] and journal["rollbacks"][0]["status"] == "succeeded"
+    assert_rollbacks_succeeded(journal)
 
 
 def test_sigkill_leaves_a_marker_that_cleanup_removes(stack: Stack) -> None:
-    code = (
-        "import os, signal; from chaosext.dns import actions; "
-        f"actions.delay_dns({NAME!r}, delay_ms=300, duration=600, configuration={_cfg(stack)!r}); "
-        "os.kill(os.getpid(), signal.SIGKILL)"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, timeout=60)
-    assert proc.returncode == -signal.SIGKILL
+    sigkilled_after("import os, signal; from chaosext.dns import actions; "
+                    f"actions.delay_dns({NAME!r}, delay_ms=300, duration=600, configuration={_cfg(stack)!r}); "
+                    "os.kill(os.getpid(), signal.SIGKILL)")
     assert NAME in _server_faults(stack) and len(markers.list_markers(family="dns")) == 1
-    out = chaosext("cleanup", "--no-kube")
-    assert "1 leftover fault(s) removed" in out.stderr
+    cleanup_removes(1)
     assert _server_faults(stack) == {}
     assert markers.list_markers(family="dns") == []

@@ -4,10 +4,7 @@ local stack: nothing is left behind after the rollback or ``chaosext cleanup``."
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +12,8 @@ from typing import Any
 
 import pytest
 from e2e.helpers import wait_for
-from stack_support import REPO, Stack, chaosext
+from interrupt_support import assert_rollbacks_succeeded, cleanup_removes, interrupt_run, sigkilled_after
+from stack_support import Stack
 
 from chaosext.config import local as config_local
 from chaosext.faults import markers
@@ -117,37 +115,20 @@ def _experiment(tmp_path: Path, fault: Fault) -> Path:
 @pytest.mark.parametrize("family", sorted(FAULTS))
 def test_signal_mid_fault_runs_the_rollback(stack: Stack, tmp_path: Path, family: str, sig: signal.Signals) -> None:
     fault = FAULTS[family]
-    chaos = str(Path(sys.executable).parent / "chaos")
-    proc = subprocess.Popen(
-        [chaos, "run", "--rollback-strategy", "always", "--journal-path", str(tmp_path / "j.json"),
-         str(_experiment(tmp_path, fault))],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # background shells ignore SIGINT
-    )
-    try:
-        wait_for(fault.active, timeout=60, what=f"the {family} fault to be active")
-        wait_for(lambda: markers.list_markers(family=family), timeout=10, what="its marker")
-        os.killpg(proc.pid, sig)
-        out, _ = proc.communicate(timeout=90)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    journal, out = interrupt_run(_experiment(tmp_path, fault), tmp_path / "j.json", sig,
+                                 ready=lambda: fault.active() and markers.list_markers(family=family),
+                                 what=f"the {family} fault to be active and recorded")
     wait_for(fault.restored, timeout=30, what=f"the {family} fault to be undone; chaos said: {out[-1500:]}")
     assert markers.list_markers(family=family) == []
-    journal = json.loads((tmp_path / "j.json").read_text())
-    assert journal["status"] == "interrupted"
-    assert journal["rollbacks"] and journal["rollbacks"][0]["status"] == "succeeded"
+    assert_rollbacks_succeeded(journal)
 
 
 @pytest.mark.parametrize("family", sorted(FAULTS))
 def test_sigkill_mid_fault_then_cleanup_removes_it(stack: Stack, family: str) -> None:
     fault = FAULTS[family]
-    code = (f"import os, signal, importlib; m = importlib.import_module({fault.module!r}); "
-            f"m.{fault.func}(configuration={LOCAL!r}, **{fault.arguments!r}); os.kill(os.getpid(), signal.SIGKILL)")
-    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, timeout=120)
-    assert proc.returncode == -signal.SIGKILL
+    sigkilled_after(f"import os, signal, importlib; m = importlib.import_module({fault.module!r}); "
+                    f"m.{fault.func}(configuration={LOCAL!r}, **{fault.arguments!r}); os.kill(os.getpid(), signal.SIGKILL)")
     assert fault.active() and len(markers.list_markers(family=family)) == 1
-    out = chaosext("cleanup", "--no-kube")
-    assert "1 leftover fault(s) removed" in out.stderr
+    cleanup_removes(1)
     wait_for(fault.restored, timeout=30, what=f"the {family} fault to be undone by cleanup")
     assert markers.list_markers(family=family) == []

@@ -9,12 +9,9 @@ Run with your own stack: CHAOSEXT_PORT_OFFSET=2000 CHAOSEXT_STATE_DIR=/tmp/kafka
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import socket
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -24,7 +21,8 @@ import pytest
 import requests
 from chaoslib.exceptions import ActivityFailed
 from e2e.helpers import produce_raw, wait_for
-from stack_support import REPO, Stack, chaosext
+from interrupt_support import assert_rollbacks_succeeded, cleanup_removes, interrupt_run, sigkilled_after
+from stack_support import Stack
 
 from chaosext.faults import markers
 from chaosext.kafka import actions, probes
@@ -357,12 +355,6 @@ def _experiment(tmp_path: Path, method: dict[str, Any]) -> Path:
     return path
 
 
-def _default_sigint() -> None:
-    """A shell's background job inherits SIGINT ignored (and Python then never raises
-    KeyboardInterrupt): give the experiment the default disposition a terminal's job has."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 KILL_BROKER = {
     "type": "action",
     "name": "kill-broker",
@@ -398,36 +390,11 @@ def _active(method: dict[str, Any]) -> bool:
 def test_signal_mid_fault_runs_the_rollback(
     stack: Stack, tmp_path: Path, sig: signal.Signals, method: dict[str, Any]
 ) -> None:
-    chaos = str(Path(sys.executable).parent / "chaos")
-    proc = subprocess.Popen(
-        [
-            chaos,
-            "--no-log-file",
-            "run",
-            "--rollback-strategy",
-            "always",
-            "--journal-path",
-            str(tmp_path / "j.json"),
-            str(_experiment(tmp_path, method)),
-        ],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-        preexec_fn=_default_sigint,
-    )
-    try:
-        wait_for(lambda: _active(method), timeout=60, what="the Kafka fault to be active")
-        os.killpg(proc.pid, sig)
-        out, _ = proc.communicate(timeout=90)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    journal, out = interrupt_run(_experiment(tmp_path, method), tmp_path / "j.json", sig,
+                                 ready=lambda: _active(method), what="the Kafka fault to be active",
+                                 chaos_args=("--no-log-file",))
     assert markers.list_markers(family="kafka") == [], out[-2000:]
-    journal = json.loads((tmp_path / "j.json").read_text())
-    assert journal["status"] == "interrupted"
-    assert journal["rollbacks"] and journal["rollbacks"][0]["status"] == "succeeded"
+    assert_rollbacks_succeeded(journal)
     if method is KILL_BROKER:
         wait_for(lambda: _accepts(_broker_port(2)), 60, what="broker 2 back")
     else:
@@ -438,18 +405,13 @@ def test_signal_mid_fault_runs_the_rollback(
 @pytest.mark.parametrize("method", [KILL_BROKER, SLOW], ids=["broker-loss", "consumer-slow"])
 def test_sigkill_leaves_a_marker_that_cleanup_removes(stack: Stack, method: dict[str, Any]) -> None:
     provider = method["provider"]
-    code = (
-        "import os, signal; from chaosext.kafka import actions; "
-        f"actions.{provider['func']}(configuration={CFG!r}, **{provider['arguments']!r}); "
-        "os.kill(os.getpid(), signal.SIGKILL)"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, timeout=120)
-    assert proc.returncode == -signal.SIGKILL
+    sigkilled_after("import os, signal; from chaosext.kafka import actions; "
+                    f"actions.{provider['func']}(configuration={CFG!r}, **{provider['arguments']!r}); "
+                    "os.kill(os.getpid(), signal.SIGKILL)")
     assert len(markers.list_markers(family="kafka")) == 1
     if method is KILL_BROKER:
         assert not _accepts(_broker_port(2))  # still down: nobody rolled back
-    out = chaosext("cleanup", "--no-kube")
-    assert "1 leftover fault(s) removed" in out.stderr
+    cleanup_removes(1)
     assert markers.list_markers(family="kafka") == []
     if method is KILL_BROKER:
         wait_for(lambda: _accepts(_broker_port(2)), 60, what="broker 2 back after cleanup")

@@ -18,7 +18,8 @@ import pytest
 import requests
 from chaoslib.exceptions import ActivityFailed
 from e2e.helpers import wait_for
-from stack_support import REPO, Stack, chaosext
+from interrupt_support import assert_rollbacks_succeeded, cleanup_removes, interrupt_run, sigkilled_after
+from stack_support import Stack
 
 from chaosext.dependency import actions as dependency
 from chaosext.faults import markers
@@ -237,39 +238,19 @@ def _experiment(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_signal_mid_load_runs_the_rollback(stack: Stack, tmp_path: Path, sig: signal.Signals) -> None:
-    chaos = str(Path(sys.executable).parent / "chaos")
-    proc = subprocess.Popen(
-        [
-            chaos,
-            "run",
-            "--rollback-strategy",
-            "always",
-            "--journal-path",
-            str(tmp_path / "j.json"),
-            str(_experiment(tmp_path)),
-        ],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-        # a pytest started in the background inherits an ignored SIGINT: give the run the default back
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-    try:
-        wait_for(lambda: len(markers.list_markers()) == 2, timeout=60, what="load and latency to be active")
-        vegeta_pid = load_run(markers.list_markers(family="traffic")[0].id).pid
-        assert vegeta.alive(vegeta_pid)
-        os.killpg(proc.pid, sig)
-        out, _ = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    seen: dict[str, int] = {}
+
+    def active() -> bool:  # load and latency are both on; remember the attack's pid
+        if len(markers.list_markers()) != 2:
+            return False
+        seen["vegeta"] = load_run(markers.list_markers(family="traffic")[0].id).pid
+        return vegeta.alive(seen["vegeta"])
+
+    journal, out = interrupt_run(_experiment(tmp_path), tmp_path / "j.json", sig, ready=active,
+                                 what="load and latency to be active")
     assert markers.list_markers() == [], out[-2000:]
-    assert not vegeta.alive(vegeta_pid)
-    journal = json.loads((tmp_path / "j.json").read_text())
-    assert journal["status"] == "interrupted"
-    assert [r["status"] for r in journal["rollbacks"]] == ["succeeded", "succeeded"]
+    assert not vegeta.alive(seen["vegeta"])
+    assert_rollbacks_succeeded(journal, count=2)
     assert dependency_toxics(stack) == []
 
 
@@ -281,19 +262,14 @@ def dependency_toxics(stack: Stack) -> list[dict[str, Any]]:
 
 
 def test_sigkill_leaves_a_marker_that_cleanup_removes(stack: Stack) -> None:
-    code = (
-        "import os, signal; from chaosext.traffic import actions; "
-        "r = actions.start_load(rate=10, duration=600, scenario='catalog'); "
-        "print(r['run']['pid'], flush=True); os.kill(os.getpid(), signal.SIGKILL)"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, timeout=60, capture_output=True, text=True)
-    assert proc.returncode == -signal.SIGKILL
+    proc = sigkilled_after("import os, signal; from chaosext.traffic import actions; "
+                           "r = actions.start_load(rate=10, duration=600, scenario='catalog'); "
+                           "print(r['run']['pid'], flush=True); os.kill(os.getpid(), signal.SIGKILL)")
     pid = int(proc.stdout.split()[0])
     assert vegeta.alive(pid) and [m.id for m in markers.list_markers(family="traffic")] == [
         m.id for m in markers.list_markers(family="traffic") if load_run(m.id).pid == pid
     ]
-    out = chaosext("cleanup", "--no-kube")
-    assert "1 leftover fault(s) removed" in out.stderr
+    cleanup_removes(1)
     wait_for(lambda: not vegeta.alive(pid), timeout=10, what="the orphaned attack to stop")
     assert markers.list_markers(family="traffic") == []
 

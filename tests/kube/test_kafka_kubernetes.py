@@ -9,10 +9,7 @@ Run: CHAOSEXT_PORT_OFFSET=2000 CHAOSEXT_STATE_DIR=/tmp/kafka-state .venv/bin/pyt
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +17,7 @@ from typing import Any
 
 import pytest
 from chaoslib.exceptions import ActivityFailed
+from interrupt_support import assert_rollbacks_succeeded, interrupt_run, sigkilled_after
 from kube.helpers import Kube, wait_until
 from kubernetes import client
 
@@ -256,8 +254,7 @@ def test_sigkill_mid_hold_leaves_leftovers_that_cleanup_finds_and_removes(kube: 
         f"actions.lose_brokers(brokers=[1], duration=600, configuration={_cfg(ns)!r}); "
         "os.kill(os.getpid(), signal.SIGKILL)"
     )
-    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, timeout=120, env=os.environ.copy())
-    assert proc.returncode == -signal.SIGKILL
+    sigkilled_after(code)
     assert _held_down(kube, ns, "kafka-1", 3) == []  # still held: nobody rolled back
     found = [r for r in k8s.find_leftovers() if r["namespace"] == ns]
     assert [(r["kind"], r["name"], r["statefulset"]) for r in found] == [("pod", "kafka-1", "kafka")]
@@ -306,36 +303,9 @@ def test_signal_mid_hold_runs_the_rollback(
     }
     path = tmp_path / "exp.json"
     path.write_text(json.dumps(exp))
-    chaos = str(Path(sys.executable).parent / "chaos")
-    proc = subprocess.Popen(
-        [
-            chaos,
-            "--no-log-file",
-            "run",
-            "--rollback-strategy",
-            "always",
-            "--journal-path",
-            str(tmp_path / "j.json"),
-            str(path),
-        ],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-        env=os.environ.copy(),
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # not ignored as in a background job
-    )
-    try:
-        wait_until("the hold active", lambda: _holders(kube, ns), bool, 60)
-        os.killpg(proc.pid, sig)
-        out, _ = proc.communicate(timeout=90)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    journal, out = interrupt_run(path, tmp_path / "j.json", sig, ready=lambda: _holders(kube, ns),
+                                 what="the hold to be active", chaos_args=("--no-log-file",))
     assert markers.list_markers(family="kafka") == [], out[-2000:]
     assert _holders(kube, ns) == []
     wait_until("kafka-2 Ready again", lambda: _ready(kube, ns), lambda v: "kafka-2" in v, 60)
-    journal = json.loads((tmp_path / "j.json").read_text())
-    assert journal["status"] == "interrupted"
-    assert journal["rollbacks"] and journal["rollbacks"][0]["status"] == "succeeded"
+    assert_rollbacks_succeeded(journal)

@@ -9,17 +9,15 @@ tests find it by the pid the fault recorded and check it is gone after the rollb
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from chaoslib.exceptions import ActivityFailed
+from interrupt_support import sigkilled_after
 from kube.helpers import Kube, wait_until
 from kubernetes import client
+from stack_support import chaosext
 
 from chaosext.faults import markers
 from chaosext.stress import actions, probes
@@ -101,18 +99,14 @@ def test_sigkill_then_cleanup_stops_the_stressor_even_without_its_marker(kube: K
     code = ("import json, os, signal; from chaosext.stress import actions; "
             f"r = actions.stress_memory('payment-service', size='8Mi', duration=300, configuration={_cfg(namespace)!r}); "
             "print(json.dumps(r['changed']), flush=True); os.kill(os.getpid(), signal.SIGKILL)")
-    env = {**os.environ, "KUBECONFIG": str(kube.kubeconfig)}
-    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    proc = sigkilled_after(code)  # KUBECONFIG: set for the session by the kube fixture
     pid = json.loads(proc.stdout)["pods"][0]["stressor_pid"]
     cmd = _cmdline(pid)
     assert cmd is not None and f"--vm 1 --vm-bytes {8 * 2**20} --vm-keep --timeout 300s" in cmd
     for marker in markers.list_markers(family="stress"):
         markers.delete(marker.id)
 
-    out = subprocess.run([str(Path(sys.executable).parent / "chaosext"), "cleanup", "--kube"], env=env,
-                         capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
+    out = chaosext("cleanup", "--kube", timeout=120)
     report = "".join(out.stderr.split())  # the table wraps long rows
     assert "stress" in report and f"pid={pid}," in report and "1leftoverfault(s)removed" in report
     wait_until("stress-ng to stop", lambda: _cmdline(pid), lambda c: c is None, timeout_s=10)
