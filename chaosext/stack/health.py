@@ -10,6 +10,7 @@ import dns.message
 import dns.query
 import dns.rdatatype
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from chaosext.stack.config import StackConfig
 
@@ -91,6 +92,32 @@ def _toxiproxy(config: StackConfig) -> Check:
     return check
 
 
+def _haproxy(url: str) -> Check:
+    """HAProxy answers *and* has every backend server UP: right after start its health checks
+    may still hold a server DOWN for a few rise intervals although the replica is ready, and
+    clients then get "503 No server is available"."""
+
+    def check() -> tuple[bool, str]:
+        try:
+            resp = requests.get(url, timeout=TIMEOUT)
+            resp.raise_for_status()
+        except requests.RequestException as exc:
+            return False, f"GET {url}: {type(exc).__name__}"
+        up: dict[str, bool] = {}
+        for family in text_string_to_metric_families(resp.text):
+            if family.name != "haproxy_server_status":
+                continue
+            for sample in family.samples:
+                if sample.labels.get("state") == "UP":
+                    up[sample.labels["server"]] = sample.value == 1
+        down = sorted(name for name, is_up in up.items() if not is_up)
+        if not up:
+            return False, "no backend server reported"
+        return not down, f"{len(up) - len(down)}/{len(up)} servers UP" + (f" (not UP: {', '.join(down)})" if down else "")
+
+    return check
+
+
 def checks(config: StackConfig) -> dict[str, Check]:
     """A health check for every supervisor program."""
     p, h = config.ports, config.host
@@ -104,7 +131,7 @@ def checks(config: StackConfig) -> dict[str, Check]:
             "toxiproxy": _toxiproxy(config),
             "dns": _dns(config),
             "prometheus": _http(f"{config.url(p.prometheus)}/-/ready"),
-            "haproxy": _http(f"{config.url(p.haproxy_stats)}/metrics"),
+            "haproxy": _haproxy(f"{config.url(p.haproxy_stats)}/metrics"),
             "payment-service-1": _http(f"{config.url(p.payment_service_1, 'https')}/readyz", verify=ca),
             "payment-service-2": _http(f"{config.url(p.payment_service_2, 'https')}/readyz", verify=ca),
             "checkout-api-1": _http(f"{config.url(p.checkout_api_1)}/readyz"),

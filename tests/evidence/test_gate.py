@@ -268,3 +268,20 @@ def test_method_probe_with_a_tolerance_is_judged_by_the_gate(cli: Any, tmp_path:
     assert result.exit_code == 1
     assert "during-method check 'client-p99-during-fault-ms' out of tolerance (got 925.0" in result.output
     assert _gate(cli, fast.journal).exit_code == 0
+
+
+def test_jsonpath_tolerance_is_judged_like_chaoslib_does(cli: Any, tmp_path: Path) -> None:
+    """Chaos Toolkit's jsonpath tolerance (``{"type": "jsonpath", "path": "$.ready", "expect": 2}``)
+    needs jsonpath2, which chaosext installs: without it every such check was a breach."""
+
+    def ready_probe(ready: int) -> dict[str, Any]:
+        return {"type": "probe", "name": "replicas-still-running",
+                "tolerance": {"type": "jsonpath", "path": "$.ready", "expect": 2},
+                "provider": {"type": "python", "module": "json", "func": "loads",
+                             "arguments": {"s": f'{{"service": "payment-service", "ready": {ready}}}'}}}
+
+    both = run_chaos(tmp_path, "both", experiment("replicas checked", [probe("5xx-ok", OK)], [ready_probe(2)]))
+    one = run_chaos(tmp_path, "one", experiment("replicas checked", [probe("5xx-ok", OK)], [ready_probe(1)]))
+    assert _gate(cli, both.journal).exit_code == 0
+    result = _gate(cli, one.journal)
+    assert result.exit_code == 1 and "'replicas-still-running' out of tolerance" in result.output

@@ -120,6 +120,27 @@ def test_status_json(config: StackConfig, stack: dict[str, Any]) -> None:
         assert endpoints["dns"] == "127.0.0.1:15353"
 
 
+def test_haproxy_is_healthy_only_with_every_server_up(config: StackConfig, stack: dict[str, Any]) -> None:
+    """Right after start HAProxy may still hold a ready replica DOWN (checks need `rise` passes):
+    the stack is not healthy until every backend server is UP, so an experiment started right
+    after `stack up` does not meet "503 No server is available"."""
+    from chaosext.stack.supervisor import Supervisor
+
+    def haproxy() -> dict[str, Any]:
+        return next(c for c in lifecycle.status(config)["components"] if c["name"] == "haproxy")
+
+    assert haproxy()["detail"] == "4/4 servers UP"
+    sup = Supervisor(config)
+    sup.stop_program("payment-service-2", True)
+    try:
+        seen = wait_for(lambda: (h := haproxy()) and not h["healthy"] and h, 30, "HAProxy to see the server down")
+        assert seen["detail"] == "3/4 servers UP (not UP: payment-service-2)"
+        assert cli("status", timeout=60).returncode != 0
+    finally:
+        sup.start_program("payment-service-2", True)
+    wait_for(lambda: haproxy()["healthy"], 30, "every server UP again")
+
+
 def test_prometheus_scrapes_every_target(config: StackConfig, stack: dict[str, Any]) -> None:
     url = f"{stack['endpoints']['prometheus']}/api/v1/targets"
 
