@@ -29,6 +29,7 @@ LABELS = {
     "server_p99_ms": "server p99",
     "p99_ms": "p99",
     "error_rate": "5xx",
+    "server_error_rate": "server 5xx",
 }
 
 
@@ -66,7 +67,11 @@ def fmt_figure(key: str, value: float) -> str:
 
 
 def phase_figures(journal: Journal, phase: str) -> dict[str, float]:
-    """``slo.<phase>`` figures (before / during / after) as numbers; non-numbers are dropped."""
+    """``slo.<phase>`` figures (before / during / after) as numbers; non-numbers are dropped.
+
+    Two shapes are read: the flat one (``client_p99_ms``, ``server_p99_ms``, ``error_rate``) and
+    the one the abort control records (``client.latency_ms.p99``, ``client.error_ratio``,
+    ``server.p99_ms``, ``server.error_ratio``), which is flattened to the same names."""
     slo = evidence(journal).get("slo")
     block = slo.get(phase) if isinstance(slo, dict) else None
     if not isinstance(block, dict):
@@ -76,6 +81,19 @@ def phase_figures(journal: Journal, phase: str) -> dict[str, float]:
         number = _number(value)
         if number is not None:
             figures[str(key)] = number
+    client, server = block.get("client"), block.get("server")
+    nested: dict[str, Any] = {}
+    if isinstance(client, dict):
+        latency = client.get("latency_ms")
+        nested["client_p99_ms"] = latency.get("p99") if isinstance(latency, dict) else None
+        nested["error_rate"] = client.get("error_ratio")
+    if isinstance(server, dict):
+        nested["server_p99_ms"] = server.get("p99_ms")
+        nested["server_error_rate"] = server.get("error_ratio")
+    for key, value in nested.items():
+        number = _number(value)
+        if number is not None and key not in figures:
+            figures[key] = number
     return figures
 
 
