@@ -174,10 +174,12 @@ def delete_and_hold(
         recreated = 0
         while True:
             try:
-                core.create_namespaced_pod(
+                made: Any = core.create_namespaced_pod(
                     namespace, _placeholder(name, statefulset, fault_id, expires_at, image)
                 )
-                break
+                if _stays(core, namespace, name, made.metadata.uid):
+                    break
+                continue  # deleted behind our back: take the name again
             except ApiException as exc:
                 if exc.status != 409:
                     raise kube.api_error(exc, f"creating placeholder pod {namespace}/{name}") from None
@@ -204,6 +206,24 @@ def delete_and_hold(
             }
         )
     return {"statefulset": f"{namespace}/{statefulset}", "deleted": done}
+
+
+def _stays(core: client.CoreV1Api, namespace: str, name: str, uid: str, settle: float = 1.0) -> bool:
+    """The placeholder is still there ``settle`` seconds after its creation. Whatever finishes the
+    old pod's deletion may delete by name, without a UID precondition (KWOK does; a kubelet does
+    not), and then takes the placeholder instead: the caller takes the name again."""
+    deadline = time.monotonic() + settle
+    while time.monotonic() < deadline:
+        try:
+            current: Any = core.read_namespaced_pod(name, namespace)
+        except ApiException as exc:
+            if exc.status == 404:
+                return False
+            raise kube.api_error(exc, f"reading pod {namespace}/{name}") from None
+        if current.metadata.uid != uid:
+            return False
+        time.sleep(0.1)
+    return True
 
 
 def release(
