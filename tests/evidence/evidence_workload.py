@@ -82,9 +82,12 @@ def _window(state: dict[str, Any], start_action: str, end_action: str) -> tuple[
 
 
 def _phase(series: dict[str, list[list[float]]], lo: float, hi: float) -> dict[str, float]:
+    """The worst value of the buckets that lie wholly inside [lo, hi): a bucket straddling the
+    fault's start holds requests from both sides and belongs to neither phase."""
     out: dict[str, float] = {}
+    half = BUCKET_S / 2
     for key in ("client_p99_ms", "server_p99_ms", "error_rate"):
-        values = [v for t, v in series.get(key, []) if lo <= t < hi]
+        values = [v for t, v in series.get(key, []) if lo <= t - half and t + half <= hi]
         if values:
             out[key] = max(values)  # the worst value of the phase
     return out
