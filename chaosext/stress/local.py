@@ -173,11 +173,12 @@ def remove_leftovers(dry_run: bool = False) -> list[dict[str, Any]]:
     known = {g["path"] for m in markers.list_markers(family="stress")
              for r in m.undo_args.get("replicas", []) for g in r.get("groups", [])}
     rows = []
+    running = set(stressor_pids())
     for group in stress_groups():
         if str(group) in known:
             continue
         members = cgroups.members(group)
-        stressors = [p for p in members if p in stressor_pids()]
+        stressors = [p for p in members if p in running]
         rows.append({"cgroup": str(group), "processes": len(members), "stressors": len(stressors)})
         if dry_run:
             continue
