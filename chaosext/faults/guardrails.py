@@ -18,7 +18,7 @@ from typing import Any
 
 from chaoslib.exceptions import ActivityFailed
 
-__all__ = ["check_context", "check_namespace", "check_replica_share", "max_victims"]
+__all__ = ["check_context", "check_count", "check_namespace", "check_replica_share", "max_victims"]
 
 Configuration = dict[str, Any] | None
 
@@ -29,6 +29,13 @@ def _as_list(value: Any) -> list[str]:
     if isinstance(value, str):
         return [v.strip() for v in value.split(",") if v.strip()]
     return [str(v) for v in value]
+
+
+def check_count(count: Any) -> int:
+    """How many replicas a fault hits: a whole number >= 1."""
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        raise ActivityFailed(f"'count' must be a whole number >= 1, got {count!r}")
+    return count
 
 
 def check_namespace(namespace: str, configuration: Configuration = None) -> None:

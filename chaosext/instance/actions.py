@@ -19,12 +19,6 @@ __all__ = ["kill_instances", "restore_instances", "stop_instances"]
 FAMILY = "instance"
 
 
-def _count(count: int) -> int:
-    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
-        raise ActivityFailed(f"'count' must be a whole number >= 1, got {count!r}")
-    return count
-
-
 def kill_instances(
     service: str,
     count: int = 1,
@@ -37,7 +31,7 @@ def kill_instances(
     """Kill ``count`` running instances of ``service`` (SIGKILL: ungraceful; SIGTERM: graceful).
     Locally the process of a supervisor program; on Kubernetes a pod (grace 0 for SIGKILL).
     Nothing is undone afterwards: the supervisor or the controller must replace it."""
-    _count(count)
+    guardrails.check_count(count)
     if target_of(configuration) == "local":
         from chaosext.instance import local
 
@@ -65,7 +59,7 @@ def stop_instances(
     """Stop ``count`` instances of ``service`` for ``duration`` seconds, then start them again.
     Locally: supervisor stop/start of replicas; on Kubernetes: scale the workload down by
     ``count`` and back."""
-    _count(count)
+    guardrails.check_count(count)
     seconds = engine.check_duration(duration)
     fault_id = markers.new_id(FAMILY)
     if target_of(configuration) == "local":

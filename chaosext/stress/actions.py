@@ -13,11 +13,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
 from chaosext import kube
-from chaosext.faults import engine, markers
+from chaosext.faults import engine, guardrails, markers
 from chaosext.faults.markers import FaultMarker
 from chaosext.stress.stressor import Stress, cpu_stress, memory_stress, parse_bytes, parse_cpus
 from chaosext.target import target_of
@@ -27,16 +26,10 @@ __all__ = ["remove_stress", "stress_cpu", "stress_memory"]
 FAMILY = "stress"
 
 
-def _count(count: Any) -> int:
-    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
-        raise ActivityFailed(f"'count' must be a whole number >= 1, got {count!r}")
-    return count
-
-
 def _stress(service: str, count: int, stress: Stress, cpu_limit: Any, memory_limit: Any,
             instances: list[str] | None, namespace: str | None, label_selector: str | None,
             container: str | None, configuration: Configuration, secrets: Secrets) -> dict[str, Any]:
-    _count(count)
+    guardrails.check_count(count)
     fault_id = markers.new_id(FAMILY)
     expires_at = time.time() + stress.seconds
     what = f"{stress.describe()} in {count} replica(s) of {service} for {stress.seconds:g}s"
