@@ -30,14 +30,21 @@ TOKEN = "sk_live_4f9a8b7c6d5e4f3a2b1c"
 PASSWORD = "correct-horse-battery-staple"
 
 
-def _private_key_pem() -> str:
+class PrivateKeyPem(str):
+    """A PEM string that never shows itself in pytest's failure reports (the report is a log too)."""
+
+    def __repr__(self) -> str:
+        return "<private key PEM, masked>"
+
+
+def _private_key_pem() -> PrivateKeyPem:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.TraditionalOpenSSL,
         serialization.NoEncryption(),
     )
-    return pem.decode()
+    return PrivateKeyPem(pem.decode())
 
 
 def _latency_probe(url: str, limit_s: float) -> dict[str, Any]:
@@ -63,11 +70,11 @@ def _write_json(path: Path, payload: dict[str, Any]) -> str:
 
 
 def _spec(service: Service, fault: dict[str, Any], pem: str) -> dict[str, Any]:
-    leak = f"print('Authorization: Bearer {TOKEN}'); print({pem!r}); print('db password {PASSWORD}')"
+    leak = f"print('Authorization: Bearer {TOKEN}'); print({str(pem)!r}); print('db password {PASSWORD}')"
     inject = {
         "type": "action",
         "name": "inject-fault",
-        "pauses": {"before": 1.5, "after": 2.5},
+        "pauses": {"before": 1.5, "after": 3.5},
         "provider": {
             "type": "process",
             "path": "python3",
@@ -107,7 +114,7 @@ def _spec(service: Service, fault: dict[str, Any], pem: str) -> dict[str, Any]:
         [_latency_probe(service.url, 0.5)],
         [
             python_action(
-                "load", "run_load", {"url": service.url, "seconds": 7.0, "workers": 2}, background=True
+                "load", "run_load", {"url": service.url, "seconds": 8.0, "workers": 2}, background=True
             ),
             inject,
             remove,
@@ -154,7 +161,7 @@ def evidence(tmp_path_factory: pytest.TempPathFactory, service: Service) -> dict
     _git(repo, "init", "-q")
     pem = _private_key_pem()
     runs: dict[str, ChaosRun] = {}
-    for name, fault in (("first", {"delay_ms": 800, "error_every": 4}), ("rerun", {"delay_ms": 20})):
+    for name, fault in (("first", {"delay_ms": 800, "error_every": 2}), ("rerun", {"delay_ms": 20})):
         runs[name] = run_chaos(
             repo / "runs",
             name,
