@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from redaction_plugin import pytest_runtest_makereport  # noqa: F401  (a hook: masks secrets in failure reports)
 from stack_support import Stack, chaosext, stack_up
 
 

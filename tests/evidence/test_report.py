@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import struct
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -341,3 +343,40 @@ def test_redactor_scrubs_known_shapes() -> None:
         {"password": "pw123456", "tolerance_met": True, "nested": {"Authorization": "Basic xyz"}}
     )
     assert data == {"password": MASK, "tolerance_met": True, "nested": {"Authorization": MASK}}
+
+
+def test_redactor_masks_base64_private_keys_as_kubernetes_secrets_carry_them() -> None:
+    import base64
+
+    from kubernetes import client
+
+    key_b64 = base64.b64encode(_private_key_pem().encode()).decode()
+    cert_b64 = base64.b64encode(b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").decode()
+    secret = client.V1Secret(data={"tls.key": key_b64, "tls.crt": cert_b64}, type="kubernetes.io/tls")
+    text = str(secret)  # the client's repr, as a failing activity or test would print it
+    assert key_b64[:40] in text and find_leaks(text) == ["base64-encoded PEM private key"]
+    clean = Redactor().text(text)
+    assert key_b64[:20] not in clean and MASK in clean
+    assert cert_b64 in clean, "a certificate is public and must stay readable"
+    assert find_leaks(clean) == []
+
+
+def test_failure_reports_are_redacted(tmp_path: Path) -> None:
+    """A failing test that holds a key prints it in its report; the suite's hook masks it."""
+    tests_dir = Path(__file__).parents[1]
+    (tmp_path / "conftest.py").write_text("from redaction_plugin import pytest_runtest_makereport  # noqa: F401\n")
+    pem = _private_key_pem()
+    (tmp_path / "test_leak.py").write_text(
+        f"def test_leaks():\n    secret = {{'tls.key': {str(pem)!r}}}\n    assert secret == {{}}\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(tests_dir)}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )
+    out = result.stdout + result.stderr
+    assert result.returncode == 1 and "1 failed" in out, out[-3000:]
+    assert "test_leaks" in out and MASK in out
+    assert "assert secret == {}" in out, "the report's code must stay readable"
+    assert str(pem).splitlines()[1] not in out, "the key's body is in the failure report"
+    assert find_leaks(out) == []
