@@ -187,7 +187,7 @@ def test_graceful_stop_shuts_down_cleanly_and_expires_by_itself(stack: Stack) ->
     wait_for(lambda: _state("kafka-3")["statename"] == "RUNNING", 8 + 20, what="kafka-3 restarted at expiry")
     assert time.time() - record["started_at"] < 8 + 20
     wait_for(lambda: _accepts(_broker_port(3)), 60, what="kafka-3 accepting connections")
-    assert markers.load(record["id"]) is None
+    wait_for(lambda: markers.load(record["id"]) is None, 5, what="the reaper to drop the marker")
 
 
 # ---- consumer lag ----------------------------------------------------------------------------------
