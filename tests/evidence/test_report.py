@@ -32,21 +32,14 @@ TOKEN = "sk_live_4f9a8b7c6d5e4f3a2b1c"
 PASSWORD = "correct-horse-battery-staple"
 
 
-class PrivateKeyPem(str):
-    """A PEM string that never shows itself in pytest's failure reports (the report is a log too)."""
-
-    def __repr__(self) -> str:
-        return "<private key PEM, masked>"
-
-
-def _private_key_pem() -> PrivateKeyPem:
+def _private_key_pem() -> str:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.TraditionalOpenSSL,
         serialization.NoEncryption(),
     )
-    return PrivateKeyPem(pem.decode())
+    return pem.decode()
 
 
 def _latency_probe(url: str, limit_s: float) -> dict[str, Any]:
@@ -72,7 +65,7 @@ def _write_json(path: Path, payload: dict[str, Any]) -> str:
 
 
 def _spec(service: Service, fault: dict[str, Any], pem: str) -> dict[str, Any]:
-    leak = f"print('Authorization: Bearer {TOKEN}'); print({str(pem)!r}); print('db password {PASSWORD}')"
+    leak = f"print('Authorization: Bearer {TOKEN}'); print({pem!r}); print('db password {PASSWORD}')"
     inject = {
         "type": "action",
         "name": "inject-fault",
@@ -367,7 +360,7 @@ def test_failure_reports_are_redacted(tmp_path: Path) -> None:
     (tmp_path / "conftest.py").write_text("from redaction_plugin import pytest_runtest_makereport  # noqa: F401\n")
     pem = _private_key_pem()
     (tmp_path / "test_leak.py").write_text(
-        f"def test_leaks():\n    secret = {{'tls.key': {str(pem)!r}}}\n    assert secret == {{}}\n"
+        f"def test_leaks():\n    secret = {{'tls.key': {pem!r}}}\n    assert secret == {{}}\n"
     )
     env = {**os.environ, "PYTHONPATH": str(tests_dir)}
     result = subprocess.run(
@@ -378,5 +371,5 @@ def test_failure_reports_are_redacted(tmp_path: Path) -> None:
     assert result.returncode == 1 and "1 failed" in out, out[-3000:]
     assert "test_leaks" in out and MASK in out
     assert "assert secret == {}" in out, "the report's code must stay readable"
-    assert str(pem).splitlines()[1] not in out, "the key's body is in the failure report"
+    assert pem.splitlines()[1] not in out, "the key's body is in the failure report"
     assert find_leaks(out) == []
