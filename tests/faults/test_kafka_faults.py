@@ -47,15 +47,10 @@ def _state(program: str) -> dict[str, Any]:
 def _log_since(log: Path, size: int) -> str:
     """What the program wrote to ``log`` after it was ``size`` bytes long. supervisord rotates at
     20 MB (one backup, ``<log>.1``): after a rotation the rest of the old file is in the backup."""
-    parts: list[bytes] = []
     backup = log.with_name(log.name + ".1")
     current = log.read_bytes() if log.exists() else b""
-    if len(current) < size and backup.exists():
-        parts.append(backup.read_bytes()[size:])
-        parts.append(current)
-    else:
-        parts.append(current[size:])
-    return b"".join(parts).decode(errors="replace")
+    written = backup.read_bytes()[size:] + current if len(current) < size and backup.exists() else current[size:]
+    return written.decode(errors="replace")
 
 
 def _broker_port(broker: int) -> int:
