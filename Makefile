@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 CHAOSEXT := $(VENV)/bin/chaosext
 
-.PHONY: setup demo test lint kube-up kube-down stack-up stack-down bench
+.PHONY: setup demo test lint kube-up kube-down kind-up kind-down kind-ci stack-up stack-down bench
 
 setup:            ## install everything (apt, venv, Kafka jars, Toxiproxy, Kubernetes binaries) into caches
 	bash scripts/setup.sh
@@ -23,6 +23,15 @@ kube-up:
 
 kube-down:
 	@$(PY) -m chaosext.localkube down
+
+kind-up:          ## Docker engine, node image, kind cluster, the sample stack deployed and checked
+	bash scripts/kind-up.sh
+
+kind-down:        ## delete the kind cluster; the Docker engine is left as it was found
+	bash scripts/kind-down.sh
+
+kind-ci:          ## chaos.yml's own steps here, from its YAML: make kind-ci EXPERIMENTS="a.json b.json" [VAR_FILE=... DEPLOY_STACK=false ... ARGS=--plan]
+	$(PY) cluster/ci/run_workflow.py --inputs-from-env "$(filter-out ARGS VENV,$(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v))))" $(ARGS)
 
 stack-up:
 	$(CHAOSEXT) stack up

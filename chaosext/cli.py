@@ -30,12 +30,23 @@ def install(
     kube: Annotated[
         bool, typer.Option("--kube", help="Build the Kubernetes test control plane instead of the stack.")
     ] = False,
+    traffic: Annotated[
+        bool,
+        typer.Option(
+            "--traffic",
+            help="Build only the load generator (Vegeta) the traffic actions run; prints its path.",
+        ),
+    ] = False,
 ) -> None:
     """Fetch and cache every component (idempotent: a second run downloads nothing)."""
     if kube:
         from chaosext.localkube.build import build
 
         build(_progress)
+    elif traffic:
+        from chaosext.traffic.install import install_traffic_tools
+
+        typer.echo(str(install_traffic_tools(_progress)))  # stdout: just the path, for scripts
     else:
         from chaosext.stack.install import install as install_stack
         from chaosext.traffic.install import install_traffic_tools
@@ -65,6 +76,7 @@ def _evidence_commands() -> None:
 _evidence_commands()
 _mount("chaosext.stack.cli", "stack", "The local sample checkout stack: up, status, down.")
 _mount("chaosext.localkube.cli", "kube", "The Kubernetes control plane used by tests: up, down, status.")
+_mount("chaosext.kind.cli", "kind", "The sample stack on a kind cluster on this machine: up, down.")
 
 
 @app.command()

@@ -1,8 +1,11 @@
-"""Errors the CLI turns into a clear message and an exit code instead of a traceback."""
+"""Errors the CLI turns into a clear message and an exit code instead of a traceback, and the
+activity failures that mean "the experiment could not run" rather than "the system breached"."""
 
 from __future__ import annotations
 
-__all__ = ["ChaosextError", "ComponentError", "UsageError"]
+from chaoslib.exceptions import ActivityFailed
+
+__all__ = ["ChaosextError", "ComponentError", "ToolMissing", "ToolUnreachable", "ToolingFailure", "UsageError"]
 
 
 class ChaosextError(Exception):
@@ -21,3 +24,18 @@ class ComponentError(ChaosextError):
     """A component of the stack or control plane is missing or failed; the message names the fix."""
 
     exit_code = 3
+
+
+class ToolingFailure(ActivityFailed):
+    """An activity could not do its job because the experiment's own tooling failed, not the system
+    under test. Chaos Toolkit records the class name in the journal (``chaosext.errors.<Name>: ...``),
+    and ``chaosext gate`` judges such a run an ERROR (not judged), never an SLO breach."""
+
+
+class ToolMissing(ToolingFailure):
+    """A program the activity runs (vegeta, stress-ng, ...) is not installed."""
+
+
+class ToolUnreachable(ToolingFailure):
+    """A control endpoint the activity drives or reads (Toxiproxy's API, the DNS control API,
+    Prometheus) does not answer."""

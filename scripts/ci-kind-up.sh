@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Creates the kind cluster (idempotent: an existing cluster of that name is reused) and makes its
-# context the current one. Needs Docker and kind (scripts/ci-install-kind.sh).
+# context the current one. Needs Docker and kind (scripts/ci-install-kind.sh). Without
+# --node-image: kind's pinned default image where it can be pulled, else a node image built on this
+# machine (scripts/kind-node-image.sh) with cluster/kind/kind-config.local.yaml in place of the
+# default configuration.
 # Usage: scripts/ci-kind-up.sh [--config FILE] [--node-image IMAGE] [--name NAME] [--wait SECONDS]
 set -euo pipefail
 # shellcheck source=scripts/ci-lib.sh source-path=SCRIPTDIR
@@ -28,6 +31,15 @@ if [[ -n "$node_image" && "$node_image" == *:latest ]]; then
 fi
 command -v kind >/dev/null 2>&1 || ci_die "kind not found: run scripts/ci-install-kind.sh"
 command -v docker >/dev/null 2>&1 || ci_die "docker not found: kind runs its nodes as Docker containers"
+
+# no node image named: kind's pinned default where it can be pulled (GitHub), else one built here
+# (scripts/kind-node-image.sh), which goes with the local variant of the default configuration
+if [[ -z "$node_image" ]]; then
+  node_image="$("$ci_root/scripts/kind-node-image.sh" | tail -1)"
+  if [[ "$node_image" != kindest/node:* && "$config" == "$ci_root/cluster/kind/kind-config.yaml" ]]; then
+    config="$ci_root/cluster/kind/kind-config.local.yaml"
+  fi
+fi
 
 if kind get clusters 2>/dev/null | grep -qx "$name"; then
   ci_step "kind cluster $name exists: reused"

@@ -26,6 +26,16 @@ ci_step() { printf '==> [%s %s] %s\n' "$(basename "$0" .sh)" "$(date -u +%H:%M:%
 ci_die() { printf 'error: %s\n' "$*" >&2; exit 2; }
 ci_usage_error() { printf 'error: %s\n%s\n' "$1" "${usage:-}" >&2; exit 2; }
 
+# ci_annotate LEVEL MESSAGE: a GitHub annotation (LEVEL warning or error) in GitHub Actions, a
+# plain "LEVEL: MESSAGE" line on stderr elsewhere
+ci_annotate() {
+  if [[ "${GITHUB_ACTIONS:-}" == true ]]; then
+    printf '::%s::%s\n' "$1" "$2"
+  else
+    printf '%s: %s\n' "$1" "$2" >&2
+  fi
+}
+
 # ci_need_value OPTION VALUE: an option given without its value is an argument error
 ci_need_value() { [[ -n "${2:-}" ]] || ci_usage_error "$1 needs a value"; }
 

@@ -29,7 +29,9 @@ run "workflow schema (${#workflows[@]} files)" "$check_jsonschema" --builtin-sch
 if ((${#actions[@]})); then
   run "action metadata schema (${#actions[@]} files)" "$check_jsonschema" --builtin-schema vendor.github-actions "${actions[@]}"
 fi
-run "shellcheck scripts/ci-*.sh cluster/base/kafka/start.sh" shellcheck -x scripts/ci-*.sh cluster/base/kafka/start.sh
+stand_in_scripts=(cluster/images/stand-ins/kafka/*.sh cluster/images/stand-ins/kafka/run cluster/images/stand-ins/redis/*.sh)
+run "shellcheck scripts/ci-*.sh cluster/base/kafka/start.sh cluster/images/stand-ins" \
+  shellcheck -x scripts/ci-*.sh cluster/base/kafka/start.sh "${stand_in_scripts[@]}"
 pinned() {
   # every `uses:` is a local path (./...) or owner/repo[/path]@<40 hex digits>
   local bad

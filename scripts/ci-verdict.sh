@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The job's last word: exit 1 on a breach when --fail-on-breach is true, and always on an error
-# verdict (the experiments could not be judged); exit 0 otherwise.
+# verdict (the experiments could not be judged); exit 0 otherwise. An empty verdict (the gate never
+# ran: an earlier step such as the cluster set-up failed) is an error.
 # Usage: scripts/ci-verdict.sh --verdict pass|fail|error [--fail-on-breach true|false]
 set -euo pipefail
 # shellcheck source=scripts/ci-lib.sh source-path=SCRIPTDIR
@@ -23,6 +24,7 @@ case "$verdict" in
   fail)
     if [[ "$fail_on_breach" == true ]]; then ci_step "verdict: fail (a breach fails the job)"; exit 1; fi
     ci_step "verdict: fail (reported only: fail-on-breach is false)"; exit 0 ;;
-  error|"") ci_step "verdict: error (no judgeable journals: the experiments did not run or did not finish)"; exit 1 ;;
+  error) ci_step "verdict: error (the experiments could not be judged: see the gate output)"; exit 1 ;;
+  "") ci_step "verdict: error (no verdict: the gate did not run, an earlier step failed)"; exit 1 ;;
   *) ci_usage_error "--verdict must be pass, fail or error, got '$verdict'" ;;
 esac

@@ -15,4 +15,14 @@ echo "==> pytest"
 # Leftovers of an earlier interrupted run would hold the ports the tests need.
 "$venv/bin/chaosext" stack down >/dev/null 2>&1 || true
 "$venv/bin/python" -m chaosext.localkube down >/dev/null 2>&1 || true
-exec "$venv/bin/pytest" -p no:cacheprovider -ra --durations=15 "$@"
+pytest=("$venv/bin/pytest" -p no:cacheprovider -ra --durations=15)
+if (($#)); then
+  exec "${pytest[@]}" "$@"
+fi
+# Two sessions: the local stack and the kind cluster map the same host ports (8080, 9090, ...),
+# so the kind tests (tests/kind: the cluster, real pods, the workflow's steps end to end) run
+# after the local stack is down.
+"${pytest[@]}" --ignore=tests/kind
+"$venv/bin/chaosext" stack down >/dev/null 2>&1 || true
+echo "==> pytest tests/kind (kind cluster with the sample stack)"
+exec "${pytest[@]}" tests/kind

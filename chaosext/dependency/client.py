@@ -12,6 +12,7 @@ from typing import Any
 import requests
 from chaoslib.exceptions import ActivityFailed
 
+from chaosext.errors import ToolUnreachable
 from chaosext.target import setting
 
 __all__ = ["ToxiproxyClient", "toxiproxy_url"]
@@ -43,7 +44,7 @@ class ToxiproxyClient:
         try:
             resp = requests.request(method, f"{self.url}{path}", json=json, timeout=self.timeout)
         except requests.RequestException as exc:
-            raise ActivityFailed(f"Toxiproxy at {self.url} is unreachable: {exc}") from None
+            raise ToolUnreachable(f"Toxiproxy at {self.url} is unreachable: {exc}") from None
         if resp.status_code not in ok:
             raise ActivityFailed(f"Toxiproxy {method} {path} answered {resp.status_code}: {resp.text.strip()}")
         return resp.json() if resp.content else None

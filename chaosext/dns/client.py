@@ -9,6 +9,7 @@ from urllib.parse import quote
 import requests
 from chaoslib.exceptions import ActivityFailed
 
+from chaosext.errors import ToolUnreachable
 from chaosext.target import setting
 
 __all__ = ["DnsControl", "control_url"]
@@ -35,7 +36,7 @@ class DnsControl:
         try:
             resp = requests.request(method, f"{self.url}{path}", json=body, timeout=self.timeout)
         except requests.RequestException as exc:
-            raise ActivityFailed(f"the DNS server's control API {self.url} is unreachable: {exc}") from None
+            raise ToolUnreachable(f"the DNS server's control API {self.url} is unreachable: {exc}") from None
         if resp.status_code not in ok:
             try:
                 detail = resp.json().get("error", resp.text)

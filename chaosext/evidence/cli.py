@@ -29,13 +29,21 @@ def gate(
     junit: Annotated[
         Path | None, typer.Option("--junit", help="Also write the verdicts as JUnit XML to this file.")
     ] = None,
+    markdown: Annotated[
+        Path | None,
+        typer.Option("--markdown", help="Also write the verdicts as a Markdown table to this file."),
+    ] = None,
 ) -> None:
-    """Exit 0 only if every run held its steady state with no failure; 1 on any breach; 2 on a bad journal.
+    """Exit 0 only if every run held its steady state with no failure; 1 on any breach; 2 when a run
+    could not be judged (a bad journal, or a tool missing / a control endpoint unreachable).
+
+    Method probes without a tolerance are listed as warnings: recorded, not judged.
 
     Run experiments with `chaos run --rollback-strategy always` so rollbacks are played even when
     the run fails or is interrupted (the gate flags declared rollbacks that were not played).
     """
     from chaosext.evidence.gate import exit_code, judge
+    from chaosext.evidence.gate_markdown import write_markdown
     from chaosext.evidence.junit import write_junit
 
     verdicts = [judge(path) for path in journals]
@@ -52,17 +60,22 @@ def gate(
     for v in verdicts:
         if v.error is not None:
             err.print(f"[bold red]error:[/] {v.error}", soft_wrap=True, highlight=False)
-        elif v.reasons:
-            out.print(f"[bold]{v.path.name}[/] breaches:", highlight=False)
+        if v.reasons:
+            heading = "also recorded" if v.error is not None else "breaches"
+            out.print(f"[bold]{v.path.name}[/] {heading}:", highlight=False)
             for reason in v.reasons:
                 out.print(f"  - {reason}", soft_wrap=True, highlight=False)
-    if junit is not None:
+        for note in v.notes:
+            out.print(f"[yellow]warning:[/] {v.path.name}: {note}", soft_wrap=True, highlight=False)
+    for option, target, writer in (("--junit", junit, write_junit), ("--markdown", markdown, write_markdown)):
+        if target is None:
+            continue
         try:
-            write_junit(verdicts, junit)
+            writer(verdicts, target)
         except OSError as exc:
-            err.print(f"[bold red]error:[/] --junit: cannot write {junit}: {exc}")
+            err.print(f"[bold red]error:[/] {option}: cannot write {target}: {exc}")
             raise typer.Exit(2) from None
-        out.print(f"JUnit XML written to {junit}")
+        out.print(f"{'JUnit XML' if option == '--junit' else 'Markdown'} written to {target}")
     code = exit_code(verdicts)
     failed = sum(1 for v in verdicts if not v.passed)
     out.print(

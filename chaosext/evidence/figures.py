@@ -11,6 +11,7 @@ from chaosext.evidence.journal import Journal, evidence, parse_time
 __all__ = [
     "Peak",
     "Series",
+    "abort_figures",
     "fault_window",
     "fmt_ms",
     "fmt_rate",
@@ -151,6 +152,54 @@ def _hypothesis_limits(journal: Journal) -> dict[str, float]:
             if len(bounds) == 2 and (upper := _number(bounds[1])) is not None:
                 limits.setdefault(key, upper)
     return limits
+
+
+def _criteria_probes(block: dict[str, Any]) -> dict[str, str]:
+    """Abort criterion name -> the SLO probe it reads, from what the abort control recorded."""
+    probes: dict[str, str] = {}
+    watch = block.get("abort_watch")
+    abort = block.get("abort")
+    declared = list(watch.get("criteria") or []) if isinstance(watch, dict) else []
+    if isinstance(abort, dict):
+        declared.append(abort.get("criterion"))
+    for criterion in declared:
+        if isinstance(criterion, dict) and criterion.get("name") and criterion.get("probe"):
+            probes[str(criterion["name"])] = str(criterion["probe"])
+    return probes
+
+
+def abort_figures(journal: Journal) -> dict[str, float]:
+    """The worst p99 (``p99_ms``) and 5xx ratio (``error_rate``) the abort control recorded when it
+    halted the run: every criterion's value at the abort (``abort.figures.criteria``) and the
+    samples of the criterion that fired (``abort.figures.samples``), server side (Prometheus).
+    Empty when the run was not aborted by the control."""
+    block = evidence(journal)
+    abort = block.get("abort")
+    recorded = abort.get("figures") if isinstance(abort, dict) else None
+    if not isinstance(recorded, dict):
+        return {}
+    probes = _criteria_probes(block)
+    values: list[tuple[str, float]] = []
+    criteria = recorded.get("criteria")
+    if isinstance(criteria, dict):
+        for name, figure in criteria.items():
+            value = _number(figure.get("value")) if isinstance(figure, dict) else None
+            if value is not None and name in probes:
+                values.append((probes[name], value))
+    fired = abort.get("criterion") if isinstance(abort, dict) else None
+    probe = fired.get("probe") if isinstance(fired, dict) else None
+    if probe:
+        candidates = [recorded.get("value")]
+        samples = recorded.get("samples")
+        if isinstance(samples, list):
+            candidates += [s[1] for s in samples if isinstance(s, list | tuple) and len(s) == 2]
+        values += [(str(probe), n) for v in candidates if (n := _number(v)) is not None]
+    figures: dict[str, float] = {}
+    for probe_name, value in values:
+        key = _SLO_PROBES.get(probe_name)
+        if key is not None:
+            figures[key] = max(value, figures.get(key, value))
+    return figures
 
 
 def thresholds(journal: Journal) -> dict[str, float]:

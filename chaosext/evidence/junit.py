@@ -18,7 +18,7 @@ def _case(verdict: Verdict) -> TestCase:
         time=verdict.duration_s,
     )
     if verdict.error is not None:
-        error = Error(message=verdict.error, type_="JournalError")
+        error = Error(message=verdict.error, type_=verdict.error_type)
         error.text = verdict.error
         case.result = [error]
     elif verdict.reasons:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from chaosext.errors import UsageError
 from chaosext.evidence.figures import (
+    abort_figures,
     fault_window,
     fmt_ms,
     fmt_rate,
@@ -23,7 +24,7 @@ from chaosext.evidence.figures import (
     thresholds,
     worst,
 )
-from chaosext.evidence.gate import evaluate
+from chaosext.evidence.gate import evaluate, not_judgeable
 from chaosext.evidence.journal import (
     Journal,
     activity_name,
@@ -48,6 +49,7 @@ class Run:
     journal: Journal
     reasons: list[str]
     png: str | None = None  # relative to the report
+    errors: tuple[str, ...] = ()  # why the run could not be judged (the gate's ERROR)
 
     @property
     def title(self) -> str:
@@ -55,7 +57,14 @@ class Run:
 
     @property
     def verdict(self) -> str:
+        if self.errors:
+            return "ERROR"
         return "FAIL" if self.reasons else "PASS"
+
+    @property
+    def headline(self) -> str | None:
+        """What the verdict rests on: the first tooling error, else the first breach."""
+        return self.errors[0] if self.errors else self.reasons[0] if self.reasons else None
 
     @property
     def when(self) -> str:
@@ -70,7 +79,10 @@ class Run:
 
 def load_runs(paths: list[Path]) -> list[Run]:
     """Load and judge every journal (a bad file raises a UsageError naming it)."""
-    return [Run(path=path, journal=(j := load_journal(path)), reasons=evaluate(j)) for path in paths]
+    return [
+        Run(path=path, journal=(j := load_journal(path)), reasons=evaluate(j), errors=tuple(not_judgeable(j)))
+        for path in paths
+    ]
 
 
 def _cell(text: str) -> str:
@@ -150,21 +162,19 @@ def _observed(run: Run) -> str:
             parts.append(f"5xx peaked at {fmt_rate(peak.value)}")
     if not parts and (during := summarize(phase_figures(journal, "during"))):
         parts.append(f"worst during the fault: {during}")
+    if at_abort := summarize(abort_figures(journal)):
+        parts.append(f"the abort control measured (server side): {at_abort}")
     if not parts:
         parts.append("no timeline recorded")
     if after := summarize(phase_figures(journal, "after")):
         parts.append(f"after: {after}")
-    parts.append(f"verdict {run.verdict}" + (f": {run.reasons[0]}" if run.reasons else ""))
+    parts.append(f"verdict {run.verdict}" + (f": {run.headline}" if run.headline else ""))
     return "; ".join(parts)
 
 
 def _result(run: Run) -> str:
     figures = summarize(phase_figures(run.journal, "during"))
-    detail = (
-        run.reasons[0]
-        if run.reasons
-        else (f"worst during the fault: {figures}" if figures else "all checks held")
-    )
+    detail = run.headline or (f"worst during the fault: {figures}" if figures else "all checks held")
     return f"**{run.verdict}** — {detail}"
 
 
@@ -194,10 +204,12 @@ def _section(runs: list[Run]) -> list[str]:
             lines += [caption, "", f"![Timeline of {_cell(run.title)}, {run.when}]({run.png})", ""]
         else:
             lines += [f"{caption} — _no timeline recorded._", ""]
-    failing = [r for r in runs if len(r.reasons) > 1]
+    failing = [r for r in runs if len(r.reasons) + len(r.errors) > 1]
     for run in failing:
-        lines += [f"<details><summary>All {len(run.reasons)} breaches of the run of {run.when}</summary>", ""]
-        lines += [f"- {_cell(reason)}" for reason in run.reasons[:20]]
+        findings = [*(f"not judged: {e}" for e in run.errors), *run.reasons]
+        what = "findings" if run.errors else "breaches"
+        lines += [f"<details><summary>All {len(findings)} {what} of the run of {run.when}</summary>", ""]
+        lines += [f"- {_cell(finding)}" for finding in findings[:20]]
         lines += ["", "</details>", ""]
     return lines
 
@@ -225,13 +237,18 @@ def _summary(groups: list[list[Run]]) -> list[str]:
     for runs in groups:
         last = runs[-1]
         during = phase_figures(last.journal, "during")
-        p99 = during.get("client_p99_ms", during.get("p99_ms"))
-        rate = during.get("error_rate")
-        icon = "✅" if last.verdict == "PASS" else "❌"
+        # an aborted run's fault window can be too short for phase figures; the abort control
+        # recorded what it measured when it halted the run
+        at_abort = abort_figures(last.journal)
+        p99 = next(
+            (during[k] for k in ("client_p99_ms", "p99_ms", "server_p99_ms") if k in during), at_abort.get("p99_ms")
+        )
+        rate = next((during[k] for k in ("error_rate", "server_error_rate") if k in during), at_abort.get("error_rate"))
+        icon = {"PASS": "✅", "FAIL": "❌"}.get(last.verdict, "⚠️")
         anchor = _anchor(last.title)
         lines.append(
             f"| [{_cell(last.title)}](#{anchor}) | {len(runs)} | {icon} {last.verdict} | "
-            f"{_cell(last.reasons[0]) if last.reasons else '—'} | {fmt_ms(p99)} | {fmt_rate(rate)} |"
+            f"{_cell(last.headline) if last.headline else '—'} | {fmt_ms(p99)} | {fmt_rate(rate)} |"
         )
     return lines
 
@@ -274,7 +291,7 @@ def write_report(paths: list[Path], out_dir: Path, progress: Callable[[str], Non
             out_dir / f"{name}.png",
             title=redactor.text(run.title),
             subtitle=f"{run.when} — {run.verdict}"
-            + (f": {redactor.text(run.reasons[0])}" if run.reasons else ""),
+            + (f": {redactor.text(run.headline)}" if run.headline else ""),
         )
         run.png = png.name if png else None
     text = render_markdown(runs, redactor)

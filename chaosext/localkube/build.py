@@ -24,7 +24,7 @@ from chaosext.localkube.gobuild import go_binary, go_env, run_go
 from chaosext.localkube.paths import BINARIES, bin_dir
 from chaosext.localkube.versions import ETCD_MODULE, K8S_VERSION, KWOK_VERSION, staging_version
 
-__all__ = ["STAGES_FILE", "build", "is_built"]
+__all__ = ["STAGES_FILE", "build", "is_built", "kubernetes_gomod", "ldflags", "write_build_module"]
 
 Progress = Callable[[str], None]
 STAMP = "build-info.json"
@@ -53,7 +53,7 @@ def is_built(k8s_version: str = K8S_VERSION, kwok_version: str = KWOK_VERSION) -
     return bool(info.get("k8s_version") == k8s_version and info.get("kwok_version") == kwok_version)
 
 
-def _kubernetes_gomod(k8s_version: str, env: dict[str, str], workdir: Path) -> str:
+def kubernetes_gomod(k8s_version: str, env: dict[str, str], workdir: Path) -> str:
     cmd = [go_binary(), "mod", "download", "-json", f"k8s.io/kubernetes@{k8s_version}"]
     proc = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=600)
     if proc.returncode != 0:
@@ -68,7 +68,7 @@ def _pinned_version(gomod: str, module: str) -> str:
     return match.group(1)
 
 
-def _write_build_module(moddir: Path, k8s_version: str, gomod: str) -> list[str]:
+def write_build_module(moddir: Path, k8s_version: str, gomod: str) -> list[str]:
     staging = sorted(set(_STAGING_RE.findall(gomod)))
     if not staging:
         raise ComponentError(f"no staging replace directives found in k8s.io/kubernetes@{k8s_version}'s go.mod")
@@ -87,7 +87,7 @@ def _write_build_module(moddir: Path, k8s_version: str, gomod: str) -> list[str]
     return [etcd_version]
 
 
-def _ldflags(k8s_version: str) -> str:
+def ldflags(k8s_version: str) -> str:
     major, minor, _ = k8s_version.lstrip("v").split(".")
     values = {
         "gitVersion": k8s_version,
@@ -149,13 +149,13 @@ def _build_locked(progress: Progress, k8s_version: str, kwok_version: str, targe
     out.mkdir(parents=True)
     moddir.mkdir(parents=True, exist_ok=True)
     progress(f"building Kubernetes {k8s_version} into {target} (first build takes a long time on 2 cores)")
-    gomod = _kubernetes_gomod(k8s_version, env, moddir)
-    (etcd_version,) = _write_build_module(moddir, k8s_version, gomod)
+    gomod = kubernetes_gomod(k8s_version, env, moddir)
+    (etcd_version,) = write_build_module(moddir, k8s_version, gomod)
     progress(f"build module {moddir}/go.mod: k8s.io/kubernetes {k8s_version}, staging modules "
              f"{staging_version(k8s_version)}, {ETCD_MODULE} {etcd_version}")
     packages = [f"k8s.io/kubernetes/cmd/{name}" for name in KUBE_COMMANDS] + [ETCD_MODULE]
     run_go(
-        ["build", "-mod=mod", "-v", "-trimpath", f"-ldflags={_ldflags(k8s_version)}", "-o", f"{out}/", *packages],
+        ["build", "-mod=mod", "-v", "-trimpath", f"-ldflags={ldflags(k8s_version)}", "-o", f"{out}/", *packages],
         moddir, progress, "go build kube-apiserver kube-controller-manager kube-scheduler etcd", env,
     )
     (out / "server").rename(out / "etcd")  # go names the go.etcd.io/etcd/server/v3 binary "server"

@@ -33,11 +33,18 @@ def _progress(message: str) -> None:
 
 
 @app.command()
-def build() -> None:
+def build(
+    node: Annotated[bool, typer.Option("--node", help="Also build what a kind node image holds (kubelet, "
+                                       "kubeadm, kubectl, kube-proxy, coredns, crictl, pause).")] = False,
+) -> None:
     """Build the binaries into the cache ($CHAOSEXT_CACHE_DIR/kube/<version>); a no-op when built."""
     from chaosext.localkube.build import build as build_binaries
 
     build_binaries(_progress)
+    if node:
+        from chaosext.localkube.nodebuild import build_node
+
+        print(f"NODE_BIN_DIR={build_node(_progress)}", flush=True)
 
 
 @app.command()

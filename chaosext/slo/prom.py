@@ -15,6 +15,7 @@ from typing import Any
 import requests
 from chaoslib.exceptions import ActivityFailed
 
+from chaosext.errors import ToolUnreachable
 from chaosext.target import setting, target_of
 
 __all__ = ["PrometheusClient", "prometheus_url", "scalar"]
@@ -43,7 +44,7 @@ class PrometheusClient:
         try:
             resp = requests.get(f"{self.url}{path}", params=params, timeout=self.timeout)
         except requests.RequestException as exc:
-            raise ActivityFailed(f"Prometheus at {self.url} is unreachable: {exc}") from None
+            raise ToolUnreachable(f"Prometheus at {self.url} is unreachable: {exc}") from None
         try:
             doc = resp.json()
         except ValueError:

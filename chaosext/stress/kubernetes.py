@@ -21,6 +21,7 @@ from kubernetes.stream import stream
 from kubernetes.stream.ws_client import ERROR_CHANNEL
 
 from chaosext import kube
+from chaosext.errors import ToolMissing
 from chaosext.faults import guardrails
 from chaosext.instance import kubernetes as workloads
 from chaosext.stress.stressor import Stress
@@ -104,8 +105,8 @@ def apply(service: str, count: int, namespace: str, label_selector: str | None, 
         name, target = pod.metadata.name, _container_of(pod, container)
         code, out, err = exec_in(core, name, namespace, target, _start_script(stress))
         if code == MISSING:
-            raise ActivityFailed(f"container {target!r} of pod {namespace}/{name} has no stress-ng: "
-                                 "install it in the image (see cluster/services/*/Dockerfile)")
+            raise ToolMissing(f"container {target!r} of pod {namespace}/{name} has no stress-ng: "
+                                 "install it in the image (see cluster/services/Dockerfile)")
         if code != 0 or not out.strip().isdigit():
             raise ActivityFailed(f"starting stress-ng in {namespace}/{name} failed ({code}): {err or out}")
         pid = int(out.strip())

@@ -20,6 +20,7 @@ from typing import Any
 from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration
 
+from chaosext.errors import ToolMissing
 from chaosext.faults.paths import faults_dir
 from chaosext.instance import local as instances
 from chaosext.stress import cgroups
@@ -47,9 +48,15 @@ def _spawn(stress: Stress, groups: list[Path], log: Path) -> subprocess.Popen[by
         for group in groups:
             cgroups.procs_file(group).write_text(str(os.getpid()))
 
+    argv = stress.argv(str(log.parent))
     with open(log, "ab") as out:
-        return subprocess.Popen(stress.argv(str(log.parent)), stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                                start_new_session=True, preexec_fn=join_groups)
+        try:
+            return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                                    start_new_session=True, preexec_fn=join_groups)
+        except FileNotFoundError as exc:
+            if exc.filename != argv[0]:
+                raise
+            raise ToolMissing(f"{argv[0]} is not installed (apt-get install stress-ng)") from None
 
 
 def _wait_started(proc: subprocess.Popen[bytes], log: Path, group: Path, replica_pid: int,

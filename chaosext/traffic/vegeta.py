@@ -18,6 +18,7 @@ from pathlib import Path
 
 from chaoslib.exceptions import ActivityFailed
 
+from chaosext.errors import ToolMissing
 from chaosext.traffic.install import vegeta_binary
 
 __all__ = ["Result", "alive", "attack_command", "read_results", "start", "stop"]
@@ -39,7 +40,7 @@ class Result:
 def binary() -> str:
     path = vegeta_binary()
     if not path.exists():
-        raise ActivityFailed(f"vegeta is not installed at {path}; run `chaosext install` first")
+        raise ToolMissing(f"vegeta is not installed at {path}; run `chaosext install` first")
     return str(path)
 
 

@@ -1,8 +1,10 @@
 """The GitHub job summary of a chaos run: verdict, gate table, then the experiment log.
 
-Reads ``<run-dir>/gate.txt`` (``chaosext gate`` output) and ``<run-dir>/report/experiment-log.md``
-(``chaosext report``) and prints Markdown. The job summary cannot show files of the run, so each
-timeline image becomes a note naming the PNG in the artifact. Kept under GitHub's 1 MiB limit.
+Reads ``<run-dir>/gate.md`` (``chaosext gate --markdown``: a native Markdown table; the text output
+``gate.txt`` when there is no Markdown, e.g. the gate never ran) and
+``<run-dir>/report/experiment-log.md`` (``chaosext report``) and prints Markdown. The job summary
+cannot show files of the run, so each timeline image becomes a note naming the PNG in the
+artifact. Kept under GitHub's 1 MiB limit.
 
 Usage: python cluster/ci/summary.py --run-dir DIR --verdict pass|fail|error [--artifact NAME]
 """
@@ -17,7 +19,10 @@ from pathlib import Path
 VERDICTS = {
     "pass": "PASS: every experiment held its steady state",
     "fail": "FAIL: at least one experiment breached its steady state or SLO",
-    "error": "ERROR: the experiments could not be judged (no or unreadable journals)",
+    "error": (
+        "ERROR: the experiments could not be judged (a tool missing or a control endpoint unreachable,"
+        " an experiment timed out or wrote no journal, or a set-up step failed)"
+    ),
 }
 MAX_BYTES = 900 * 1024
 _IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)\)")
@@ -30,10 +35,12 @@ def summary(run_dir: Path, verdict: str, artifact: str | None) -> str:
             f"Journals, experiment log, timelines, JUnit XML and cluster logs: artifact `{artifact}`.",
             "",
         ]
-    gate = run_dir / "gate.txt"
-    if gate.is_file():
-        table = gate.read_text(encoding="utf-8", errors="replace").rstrip()
-        parts += ["### SLO gate", "", "```text", table, "```", ""]
+    gate_md, gate_txt = run_dir / "gate.md", run_dir / "gate.txt"
+    if gate_md.is_file() and gate_md.read_text(encoding="utf-8", errors="replace").strip():
+        parts += ["### SLO gate", "", gate_md.read_text(encoding="utf-8", errors="replace").strip(), ""]
+    elif gate_txt.is_file():
+        lines = gate_txt.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+        parts += ["### SLO gate", "", *(f"> {line}" for line in lines), ""]
     log = run_dir / "report" / "experiment-log.md"
     if log.is_file():
         text = log.read_text(encoding="utf-8", errors="replace")

@@ -2,7 +2,10 @@
 # and chaosext / chaos commands run in the cluster if needed.
 # Build from the repository root:
 #   docker build -f cluster/images/chaosext.Dockerfile -t chaosext/chaosext:<version or git sha> .
-FROM python:3.11-slim
+# BASE_IMAGE: any Python 3.11 image with `python` and `pip` on PATH; where images cannot be
+# pulled, chaosext/python:3.11-bookworm (cluster/images/python-base.Dockerfile).
+ARG BASE_IMAGE=python:3.11-slim
+FROM ${BASE_IMAGE}
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -13,7 +16,11 @@ WORKDIR /src
 # only what the package build needs (see chaosext.Dockerfile.dockerignore)
 COPY pyproject.toml constraints.txt README.md /src/
 COPY chaosext /src/chaosext
-RUN pip install --no-cache-dir -c constraints.txt /src \
+# the build machine's CA bundle, if given as the build secret ca-bundle (never kept in the image):
+# pip trusts what that machine trusts, a TLS-inspecting proxy's CA included
+RUN --mount=type=secret,id=ca-bundle \
+    if [ -s /run/secrets/ca-bundle ]; then export PIP_CERT=/run/secrets/ca-bundle; fi \
+    && pip install --no-cache-dir -c constraints.txt /src \
     && rm -rf /src \
     && groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --no-create-home --shell /usr/sbin/nologin app

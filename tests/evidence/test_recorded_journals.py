@@ -40,3 +40,23 @@ def test_summary_shows_the_cpu_stress_runs_figures() -> None:
     markdown = render_markdown(load_runs([path]), Redactor())
     row = next(line for line in markdown.splitlines() if line.startswith("| [Saturating the CPU"))
     assert "n/a" not in row and f"{during['latency_ms']['p99']:.1f} ms" in row
+
+
+def test_summary_shows_what_the_abort_control_recorded_when_the_fault_window_has_no_figures(
+    tmp_path: Path,
+) -> None:
+    """A run the abort control halts right after the fault starts has a fault window too short for
+    phase figures (build_slo records an empty client and server block under 2 s); the worst p99 and
+    5xx columns then show what the control measured when it fired, not n/a."""
+    (path,) = [p for p in RECORDED if "trips-the-abort-criteria" in p.name]
+    journal = json.loads(path.read_text())
+    criteria = journal["chaosext"]["abort"]["figures"]["criteria"]
+    start = journal["chaosext"]["slo"]["during"]["window"][0]
+    journal["chaosext"]["slo"]["during"] = {"window": [start, start + 1.5], "client": {}, "server": {}}
+    short = tmp_path / path.name
+    short.write_text(json.dumps(journal))
+    markdown = render_markdown(load_runs([short]), Redactor())
+    row = next(line for line in markdown.splitlines() if line.startswith("| [A 3 s payment latency"))
+    cells = [c.strip() for c in row.split(" | ")]
+    assert cells[-2:] == [f"{criteria['checkout-p99']['value']:.0f} ms", "100% |"], row
+    assert "the abort control measured (server side): p99 957 ms, 5xx 100%" in markdown
