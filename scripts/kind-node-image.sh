@@ -64,8 +64,11 @@ if "$ci_root/scripts/kind-docker.sh" needs-capfix; then needs_capfix=true; fi
 # the inputs that decide the image: our files, kind's files, the binaries' build stamps, the base
 inputs_hash="$(
   {
-    find "$node_src" "$kind_module/images/base/files" -type f -print0 | sort -z | xargs -0 sha256sum
-    sha256sum "${BASH_SOURCE[0]}" "$node_bin/build-info.json" "$bin_dir/build-info.json"
+    # contents and relative paths only: the same inputs in another checkout give the same hash
+    (cd "$node_src" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
+    (cd "$kind_module/images/base/files" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
+    sha256sum <"${BASH_SOURCE[0]}"
+    cat "$node_bin/build-info.json" "$bin_dir/build-info.json"
     docker image inspect --format '{{.Id}}' "$base"
     echo "capfix=$needs_capfix"
   } | sha256sum | cut -c1-16

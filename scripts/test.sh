@@ -15,13 +15,17 @@ echo "==> pytest"
 # Leftovers of an earlier interrupted run would hold the ports the tests need.
 "$venv/bin/chaosext" stack down >/dev/null 2>&1 || true
 "$venv/bin/python" -m chaosext.localkube down >/dev/null 2>&1 || true
+# the image and kind tests need a Docker engine: started here (installed if missing) and stopped
+# again by the kind tests' scripts/kind-down.sh when this script started it
+bash scripts/kind-docker.sh up
 pytest=("$venv/bin/pytest" -p no:cacheprovider -ra --durations=15)
 if (($#)); then
   exec "${pytest[@]}" "$@"
 fi
 # Two sessions: the local stack and the kind cluster map the same host ports (8080, 9090, ...),
 # so the kind tests (tests/kind: the cluster, real pods, the workflow's steps end to end) run
-# after the local stack is down.
+# after the local stack is down; a kind cluster left by an earlier run is deleted first.
+bash scripts/kind-down.sh --keep-engine >/dev/null
 "${pytest[@]}" --ignore=tests/kind
 "$venv/bin/chaosext" stack down >/dev/null 2>&1 || true
 echo "==> pytest tests/kind (kind cluster with the sample stack)"

@@ -18,6 +18,9 @@ from chaosext.target import target_of
 __all__ = ["change_service_config", "restore_service_config"]
 
 FAMILY = "config"
+# the longest wait for the replicas to load a changed ConfigMap (the kubelet's periodic sync is
+# about a minute; with the pods nudged it takes seconds)
+LOAD_TIMEOUT_S = 120.0
 
 
 def change_service_config(
@@ -60,11 +63,12 @@ def change_service_config(
     name = configmap or f"{service}-config"
     _, current = k8s.read(name, ns, key, configuration, secrets)
     new = k8s.merged(current, settings)
+    k8s.check_mounted(name, ns, configuration, secrets)
     marker = FaultMarker(
         id=fault_id, family=FAMILY, kind="reload", target=f"configmap/{ns}/{name}",
         description=f"ConfigMap {ns}/{name}[{key}] changed to {settings} for {seconds:g}s",
-        undo="chaosext.config.kubernetes:write",
-        undo_args={"name": name, "namespace": ns, "key": key, "content": current, "fault_id": None,
+        undo="chaosext.config.kubernetes:restore",
+        undo_args={"name": name, "namespace": ns, "key": key, "content": current,
                    "context": kube.current_context(secrets)},
         expires_at=time.time() + seconds,
     )
@@ -73,7 +77,11 @@ def change_service_config(
         k8s.write(name, ns, key, new, fault_id, configuration=configuration, secrets=secrets)
         return {"configmap": name, "key": key, "settings": settings}
 
-    return engine.activate(marker, apply)
+    result = engine.activate(marker, apply)
+    # outside the signal shield: the replicas load the new value (the fault's real start)
+    result["replicas"] = k8s.wait_loaded(name, ns, key, timeout_s=min(LOAD_TIMEOUT_S, seconds),
+                                         configuration=configuration, secrets=secrets)
+    return result
 
 
 def restore_service_config(
@@ -81,5 +89,20 @@ def restore_service_config(
     configuration: Configuration = None,
     secrets: Secrets = None,
 ) -> list[dict[str, Any]]:
-    """Rollback: restore every service config chaosext changed (of ``service`` only, if given)."""
-    return engine.undo_matching(FAMILY, where=lambda m: not service or m.target.split("/")[-1].startswith(service))
+    """Rollback: restore every service config chaosext changed (of ``service`` only, if given); on
+    Kubernetes, then wait until every replica runs the restored value, so the closing steady state
+    is measured on the restored service."""
+    def wanted(marker: FaultMarker) -> bool:
+        return not service or marker.target.split("/")[-1].startswith(service)
+
+    restoring = [m for m in markers.list_markers(family=FAMILY) if wanted(m) and m.target.startswith("configmap/")]
+    done = engine.undo_matching(FAMILY, where=wanted)
+    if restoring:
+        from chaosext.config import kubernetes as k8s
+
+        for marker in restoring:
+            args = marker.undo_args
+            loaded = k8s.wait_loaded(args["name"], args["namespace"], args["key"], timeout_s=LOAD_TIMEOUT_S,
+                                     context=args.get("context"))
+            done.append({"configmap": f"{args['namespace']}/{args['name']}", "restored_replicas": loaded})
+    return done

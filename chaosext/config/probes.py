@@ -21,8 +21,9 @@ def service_config(
     configuration: Configuration = None,
     secrets: Secrets = None,
 ) -> list[dict[str, Any]]:
-    """Locally: each replica's effective config from its /admin/config. On Kubernetes: the
-    ConfigMap's value (what the pods will load)."""
+    """Each replica's effective config, from its /admin/config (on Kubernetes through the API
+    server's pod proxy, every running pod that mounts the ConfigMap), and on Kubernetes also the
+    ConfigMap's value."""
     if target_of(configuration) == "local":
         from chaosext.config import local
 
@@ -30,5 +31,7 @@ def service_config(
     from chaosext.config import kubernetes as k8s
 
     ns = kube.namespace_of(namespace, configuration)
-    _, value = k8s.read(configmap or f"{service}-config", ns, key, configuration, secrets)
-    return [{"configmap": configmap or f"{service}-config", "config": json.loads(value) if value else {}}]
+    name = configmap or f"{service}-config"
+    _, value = k8s.read(name, ns, key, configuration, secrets)
+    return [{"configmap": name, "config": json.loads(value) if value else {}},
+            *k8s.effective(name, ns, configuration, secrets)]
