@@ -22,8 +22,7 @@ The scripts run as scripts/kind-up.sh runs them, with CHAOSEXT_KIND_OFFLINE=1 (t
 here, as `scripts/kind-up.sh --offline`). The kind cluster is left up with the stack deployed, the
 local stack down; if a step fails, `scripts/kind-up.sh --offline` brings the cluster back.
 
-The kind cluster is shared: hold its lock for the whole run,
-  flock /tmp/chaosext-kind.lock .venv/bin/python bench/kind.py [--skip-cold] [--settle 20]
+Usage: .venv/bin/python bench/kind.py [--skip-cold] [--settle 20]
 Every script's output goes to a log file under $CHAOSEXT_CACHE_DIR/bench (path printed at the start).
 """
 

@@ -163,7 +163,7 @@ prometheus_binaries() {
   local version="$1" major minor patch module out go src work t0=$SECONDS
   IFS=. read -r major minor patch <<<"$version"
   module="v0.$((major * 100 + minor)).$patch"
-  out="$ci_cache/stand-ins-bin/prometheus-$version"
+  out="$ci_cache/stand-ins-bin/prometheus-$version-sd-kubernetes"
   if [[ -f "$out/.complete" ]]; then
     printf '%s\n' "$out"
     return 0

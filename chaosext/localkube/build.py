@@ -24,7 +24,7 @@ from chaosext.localkube.gobuild import go_binary, go_env, run_go
 from chaosext.localkube.paths import BINARIES, bin_dir
 from chaosext.localkube.versions import ETCD_MODULE, K8S_VERSION, KWOK_VERSION, staging_version
 
-__all__ = ["STAGES_FILE", "build", "is_built", "kubernetes_gomod", "ldflags", "write_build_module"]
+__all__ = ["STAGES_FILE", "build", "go_build", "is_built", "kubernetes_gomod", "ldflags", "write_build_module"]
 
 Progress = Callable[[str], None]
 STAMP = "build-info.json"
@@ -140,24 +140,32 @@ def build(
         _build_locked(progress, k8s_version, kwok_version, target)
 
 
-def _build_locked(progress: Progress, k8s_version: str, kwok_version: str, target: Path) -> None:
-    started = time.monotonic()
-    env = go_env()
-    moddir = target / "build-module"
-    out = target / "out"
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
+def go_build(k8s_version: str, packages: list[str], out: Path, env: dict[str, str], progress: Progress,
+             label: str) -> str:
+    """`go build` PACKAGES (k8s.io/kubernetes commands, or modules it pins) into OUT, in the build
+    module generated under the version's cache folder; returns the etcd version it pins."""
+    moddir = bin_dir(k8s_version) / "build-module"
     moddir.mkdir(parents=True, exist_ok=True)
-    progress(f"building Kubernetes {k8s_version} into {target} (first build takes a long time on 2 cores)")
     gomod = kubernetes_gomod(k8s_version, env, moddir)
     (etcd_version,) = write_build_module(moddir, k8s_version, gomod)
     progress(f"build module {moddir}/go.mod: k8s.io/kubernetes {k8s_version}, staging modules "
              f"{staging_version(k8s_version)}, {ETCD_MODULE} {etcd_version}")
+    run_go(["build", "-mod=mod", "-v", "-trimpath", f"-ldflags={ldflags(k8s_version)}", "-o", f"{out}/", *packages],
+           moddir, progress, label, env)
+    return etcd_version
+
+
+def _build_locked(progress: Progress, k8s_version: str, kwok_version: str, target: Path) -> None:
+    started = time.monotonic()
+    env = go_env()
+    out = target / "out"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    progress(f"building Kubernetes {k8s_version} into {target} (first build takes a long time on 2 cores)")
     packages = [f"k8s.io/kubernetes/cmd/{name}" for name in KUBE_COMMANDS] + [ETCD_MODULE]
-    run_go(
-        ["build", "-mod=mod", "-v", "-trimpath", f"-ldflags={ldflags(k8s_version)}", "-o", f"{out}/", *packages],
-        moddir, progress, "go build kube-apiserver kube-controller-manager kube-scheduler etcd", env,
-    )
+    etcd_version = go_build(k8s_version, packages, out, env, progress,
+                            "go build kube-apiserver kube-controller-manager kube-scheduler etcd")
+    moddir = target / "build-module"
     (out / "server").rename(out / "etcd")  # go names the go.etcd.io/etcd/server/v3 binary "server"
     kwok_env = dict(env, GOBIN=str(out))
     run_go(

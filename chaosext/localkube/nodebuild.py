@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from chaosext.errors import ComponentError
-from chaosext.localkube.build import kubernetes_gomod, ldflags, write_build_module
+from chaosext.localkube.build import go_build
 from chaosext.localkube.gobuild import go_env, run_go
 from chaosext.localkube.paths import bin_dir
 from chaosext.localkube.versions import K8S_VERSION
@@ -136,26 +136,19 @@ def build_node(progress: Progress = print, k8s_version: str = K8S_VERSION) -> Pa
 def _build_locked(progress: Progress, k8s_version: str, target: Path) -> None:
     started = time.monotonic()
     env = go_env()
-    moddir = bin_dir(k8s_version) / "build-module"
     out = target / "out"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    moddir.mkdir(parents=True, exist_ok=True)
     progress(f"building the kind node binaries of Kubernetes {k8s_version} into {target}")
-    gomod = kubernetes_gomod(k8s_version, env, moddir)
-    write_build_module(moddir, k8s_version, gomod)
-    packages = [f"k8s.io/kubernetes/cmd/{name}" for name in NODE_COMMANDS]
-    run_go(
-        ["build", "-mod=mod", "-v", "-trimpath", f"-ldflags={ldflags(k8s_version)}", "-o", f"{out}/", *packages],
-        moddir, progress, "go build " + " ".join(NODE_COMMANDS), env,
-    )
+    go_build(k8s_version, [f"k8s.io/kubernetes/cmd/{name}" for name in NODE_COMMANDS], out, env, progress,
+             "go build " + " ".join(NODE_COMMANDS))
     images = _kubeadm_images(out / "kubeadm", k8s_version)
     coredns_version = images["coredns"].rsplit(":", 1)[1]
     gobin_env = dict(env, GOBIN=str(out))
     _build_coredns(coredns_version, target / "coredns-module", out, env, progress)
     run_go(["install", "-v", "-trimpath", "-ldflags=-s -w",
             f"sigs.k8s.io/cri-tools/cmd/crictl@{CRICTL_VERSION}"],
-           moddir, progress, f"go install crictl {CRICTL_VERSION}", gobin_env)
+           target, progress, f"go install crictl {CRICTL_VERSION}", gobin_env)
     _build_pause(Path(env["GOMODCACHE"]), k8s_version, out, progress)
     (out / IMAGES).write_text(json.dumps(images, indent=2) + "\n")
     for name in (*NODE_BINARIES, IMAGES):
