@@ -70,8 +70,11 @@ def _failing_template_patch(template: dict[str, Any], fault_id: str) -> dict[str
     for container in template["spec"]["containers"]:
         containers.append({
             "name": container["name"],
-            # a probe that can never pass: the new replicas never become ready
-            "readinessProbe": {"exec": {"command": ["/bin/false"]}, "periodSeconds": 2, "failureThreshold": 1},
+            # a probe that can never pass: the new replicas never become ready. A probe has one
+            # handler, and this is a strategic merge patch, so the container's own handler
+            # (httpGet, tcpSocket or grpc) is removed explicitly; the API server refuses two.
+            "readinessProbe": {"exec": {"command": ["/bin/false"]}, "httpGet": None, "tcpSocket": None,
+                               "grpc": None, "periodSeconds": 2, "failureThreshold": 1},
             "env": [*(container.get("env") or []), {"name": "READY_FAIL", "value": "1"}],
         })
     return {"spec": {"template": {

@@ -13,9 +13,10 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from kind.helpers import REPO, KindCluster
+from kind.helpers import REPO, KindCluster, target_configuration
 from kubernetes import client, config
 from stack_support import chaosext
 
@@ -53,3 +54,15 @@ def kind_cluster(pytestconfig: pytest.Config) -> Iterator[KindCluster]:
 @pytest.fixture
 def core(kind_cluster: KindCluster) -> client.CoreV1Api:
     return kind_cluster.core
+
+
+@pytest.fixture
+def chaos_config(kind_cluster: KindCluster, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
+    """The configuration experiments get from cluster/targets/kind.yaml, for calling chaosext's
+    activities in-process as `chaos run` does. The kube client is pinned to this cluster's context
+    (also as a guardrail), and chaosext's state (fault markers, load runs) is private to the test,
+    so rollbacks that match by family or service only see this test's faults."""
+    monkeypatch.setenv("KUBECONFIG", str(kind_cluster.kubeconfig))
+    monkeypatch.setenv("KUBERNETES_CONTEXT", kind_cluster.context)
+    monkeypatch.setenv("CHAOSEXT_STATE_DIR", str(tmp_path / "chaosext-state"))
+    return {**target_configuration(), "allowed_contexts": [kind_cluster.context]}

@@ -16,7 +16,7 @@ def test_every_stack_pod_runs_in_a_real_containerd_container(kind_cluster: KindC
     running = [p for p in pods if p.status.phase == "Running"]
     names = sorted(p.metadata.name for p in running)
     for app in ("checkout-api", "payment-service", "order-consumer", "kafka-0", "kafka-1", "kafka-2",
-                "toxiproxy", "prometheus", "redis", "dns"):
+                "toxiproxy", "prometheus", "redis", "chaosext-dns"):
         assert any(name.startswith(app) for name in names), f"no running pod for {app}: {names}"
     # the CRI's own list of containers on the node, by full id
     cri_ids = set(node_exec("crictl", "ps", "-q", "--no-trunc").split())

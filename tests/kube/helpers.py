@@ -14,9 +14,10 @@ T = TypeVar("T")
 
 
 @dataclass
-class Kube:
+class Cluster:
+    """A cluster's API client and the typed APIs the tests use."""
+
     kubeconfig: Path
-    state_dir: Path
     api: client.ApiClient
 
     @property
@@ -26,6 +27,11 @@ class Kube:
     @property
     def apps(self) -> client.AppsV1Api:
         return client.AppsV1Api(self.api)
+
+
+@dataclass
+class Kube(Cluster):
+    state_dir: Path
 
 
 def wait_until(what: str, probe: Callable[[], T], done: Callable[[T], bool], timeout_s: float = 60.0,
