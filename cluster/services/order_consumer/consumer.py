@@ -83,6 +83,10 @@ class OrderConsumer:
             max_poll_interval_ms=900_000,  # a message may be retried for a long time while capture is down
             session_timeout_ms=10_000,
             heartbeat_interval_ms=3_000,
+            # a subscription to a topic that does not exist yet (on Kubernetes the consumer may
+            # start before the topics Job ran) gets partitions at the next metadata refresh:
+            # within 5 s, not the client's default 5 min
+            metadata_max_age_ms=5_000,
         )
 
     async def _run(self) -> None:
