@@ -19,6 +19,7 @@ from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
 from chaosext.faults import guardrails
+from chaosext.kube_permissions import permission_refused
 from chaosext.target import setting
 
 __all__ = [
@@ -65,7 +66,8 @@ def client_for(secrets: Secrets = None) -> client.ApiClient:
     Other cases (in-pod, KUBERNETES_HOST...) are delegated unchanged."""
     path = os.path.expanduser(os.environ.get("KUBECONFIG", "~/.kube/config"))
     if os.path.exists(path):
-        context = (secrets or {}).get("KUBERNETES_CONTEXT") or os.environ.get("KUBERNETES_CONTEXT")
+        # an empty KUBERNETES_CONTEXT means the kubeconfig's current context, as for kubectl
+        context = (secrets or {}).get("KUBERNETES_CONTEXT") or os.environ.get("KUBERNETES_CONTEXT") or None
         return config.new_client_from_config(config_file=path, context=context)
     return create_k8s_api_client(secrets)
 
@@ -77,6 +79,12 @@ def api_client(configuration: Configuration = None, secrets: Secrets = None) -> 
 
 
 def api_error(exc: ApiException, what: str) -> ActivityFailed:
+    """``exc`` as an ActivityFailed saying what was being done. A request the authorizer refused
+    (403) becomes a ``PermissionRefused`` naming the identity, verb, resource, API group and
+    namespace it lacks, so a least-privilege run (cluster/rbac/) says which rule is missing."""
+    refused = permission_refused(exc, what)
+    if refused is not None:
+        return refused
     reason = exc.reason
     try:
         import json
@@ -103,3 +111,66 @@ def selector_string(labels: dict[str, str] | str) -> str:
 def to_dict(obj: Any) -> dict[str, Any]:
     result: dict[str, Any] = client.ApiClient().sanitize_for_serialization(obj)
     return result
+
+
+SYNC_ANNOTATION = "chaosext.io/config-sync"
+"""Set on pods after a ConfigMap or Secret they mount changed: the kubelet syncs a pod (and
+refreshes its mounted volumes) at once when the pod object changes, rather than at its next
+periodic sync (about a minute)."""
+
+
+def pods_mounting(core: client.CoreV1Api, namespace: str, configmap: str | None = None,
+                  secret: str | None = None) -> list[Any]:
+    """The running, not terminating, pods of ``namespace`` that mount ConfigMap ``configmap``
+    (or Secret ``secret``) as a volume."""
+    try:
+        pods: list[Any] = core.list_namespaced_pod(namespace).items
+    except ApiException as exc:
+        raise api_error(exc, f"listing the pods of namespace {namespace}") from None
+
+    def mounts(volume: Any) -> bool:
+        if configmap is not None and volume.config_map is not None:
+            return bool(volume.config_map.name == configmap)
+        if secret is not None and volume.secret is not None:
+            return bool(volume.secret.secret_name == secret)
+        return False
+
+    return [p for p in pods
+            if p.metadata.deletion_timestamp is None and p.status.phase == "Running"
+            and any(mounts(v) for v in p.spec.volumes or [])]
+
+
+def nudge_pods(core: client.CoreV1Api, namespace: str, pods: list[Any]) -> list[str]:
+    """Annotate each pod with ``SYNC_ANNOTATION`` (the time now) so the kubelet refreshes its
+    mounted ConfigMaps and Secrets within seconds. Returns the names of the pods annotated (a pod
+    gone meanwhile is skipped)."""
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    names: list[str] = []
+    for pod in pods:
+        try:
+            core.patch_namespaced_pod(pod.metadata.name, namespace,
+                                      {"metadata": {"annotations": {SYNC_ANNOTATION: stamp}}})
+        except ApiException as exc:
+            if exc.status == 404:
+                continue
+            raise api_error(exc, f"annotating pod {namespace}/{pod.metadata.name}") from None
+        names.append(pod.metadata.name)
+    return names
+
+
+def pod_get(core: client.CoreV1Api, pod: Any, path: str | None = None) -> str | None:
+    """GET ``path`` (default: its metrics path) from the pod through the API server's pod proxy,
+    at the port and scheme of its ``prometheus.io/*`` annotations (the sample services serve
+    their admin endpoints there too). None when it declares no port or does not answer."""
+    notes = pod.metadata.annotations or {}
+    port = notes.get("prometheus.io/port")
+    if not port:
+        return None
+    scheme = notes.get("prometheus.io/scheme", "http")
+    where = (path or notes.get("prometheus.io/path", "/metrics")).lstrip("/")
+    try:
+        body: Any = core.connect_get_namespaced_pod_proxy_with_path(
+            f"{scheme}:{pod.metadata.name}:{port}", pod.metadata.namespace, where, _preload_content=False)
+    except ApiException:
+        return None
+    return str(body.data.decode(errors="replace"))

@@ -3,11 +3,14 @@
 # container's logs (current and previous) of the namespace, plus `kind export logs` when the
 # cluster is a kind cluster. Best effort: a missing piece is noted, never fatal (runs on every
 # outcome, also after a failed deploy).
-# Usage: scripts/ci-collect-logs.sh --run-dir DIR [--namespace NS] [--kind-cluster NAME]
+# --kubeconfig: read the cluster with this kubeconfig instead of KUBECONFIG's: the workflow passes
+# the job's admin one (the experiments' least-privilege identity may not read events, logs, nodes or
+# Secrets; empty = KUBECONFIG's).
+# Usage: scripts/ci-collect-logs.sh --run-dir DIR [--namespace NS] [--kind-cluster NAME] [--kubeconfig PATH]
 set -uo pipefail
 # shellcheck source=scripts/ci-lib.sh source-path=SCRIPTDIR
 source "$(dirname "${BASH_SOURCE[0]}")/ci-lib.sh"
-usage="usage: scripts/ci-collect-logs.sh --run-dir DIR [--namespace NS] [--kind-cluster NAME]"
+usage="usage: scripts/ci-collect-logs.sh --run-dir DIR [--namespace NS] [--kind-cluster NAME] [--kubeconfig PATH]"
 
 run_dir=""
 namespace=chaosext
@@ -17,6 +20,7 @@ while (($#)); do
     --run-dir) ci_need_value "$1" "${2:-}"; run_dir="$2"; shift 2 ;;
     --namespace) ci_need_value "$1" "${2:-}"; namespace="$2"; shift 2 ;;
     --kind-cluster) ci_need_value "$1" "${2:-}"; kind_cluster="$2"; shift 2 ;;
+    --kubeconfig) if [[ -n "${2:-}" ]]; then export KUBECONFIG="$2"; fi; shift 2 || shift ;;
     -h|--help) echo "$usage"; exit 0 ;;
     *) ci_usage_error "unknown argument '$1'" ;;
   esac

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from e2e.helpers import wait_for
 from stack_support import REPO, chaosext
+from support import wait_until
 
 CHAOS = str(Path(sys.executable).parent / "chaos")
 
@@ -53,9 +53,9 @@ def interrupt_run(
         preexec_fn=_default_sigint,
     )
     try:
-        wait_for(ready, timeout=timeout, what=what)
+        wait_until(what, ready, timeout=timeout)
         if at_wait_step:
-            wait_for(lambda: waiting_in_sleep(proc.pid), timeout=timeout, what="the experiment to reach its wait step")
+            wait_until("the experiment to reach its wait step", lambda: waiting_in_sleep(proc.pid), timeout=timeout)
         os.killpg(proc.pid, sig)
         out, _ = proc.communicate(timeout=finish_timeout)
     finally:

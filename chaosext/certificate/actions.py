@@ -76,7 +76,8 @@ def _run(
             configuration=configuration,
             secrets=secrets,
             ca_secret=k8s["ca_secret"] or setting(configuration, "ca_secret"),
-            **{k: v for k, v in k8s.items() if k != "ca_secret"},
+            trust_bundle_configmap=k8s["trust_bundle_configmap"] or setting(configuration, "trust_bundle_configmap"),
+            **{k: v for k, v in k8s.items() if k not in ("ca_secret", "trust_bundle_configmap")},
         )
     from chaosext.certificate import local
 

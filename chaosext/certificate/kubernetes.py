@@ -23,7 +23,7 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from chaosext import kube
-from chaosext.certificate import backup
+from chaosext.certificate import backup, trust
 from chaosext.certificate.material import CA, Served, describe, load_ca_pair, sans_of
 from chaosext.faults import engine, markers
 from chaosext.faults.markers import FaultMarker
@@ -33,6 +33,8 @@ __all__ = ["RELOADS_ANNOTATION", "find_leftovers", "inject", "undo"]
 
 FAMILY = "certificate"
 RELOADS_ANNOTATION = "chaosext.io/reloads-tls"
+RESTORE_TIMEOUT_S = 120.0
+"""Undo waits at most this long for the workload to serve the old certificate again."""
 """On a workload: "true" when it re-reads a rotated mounted Secret by itself (no restart needed)."""
 
 Builder = Callable[[CA | None, list[str], list[str]], tuple[Served, CA | None]]
@@ -199,8 +201,11 @@ def inject(
         }
         if new_bundle is not None and bundle_cm is not None:
             # trust first, then the certificate
+            clients = kube.pods_mounting(core, ns, configmap=trust_bundle_configmap)
+            before = {p.metadata.name: _ca_reloads(core, p) for p in clients}
             _patch_configmap(core, trust_bundle_configmap or "", ns, new_bundle, marks)
             changed["trust_bundle_configmap"] = f"{ns}/{trust_bundle_configmap}"
+            changed["clients_reloaded_trust"] = _wait_trust(core, ns, clients, before, timeout)
         body = {
             "metadata": {
                 "annotations": marks,
@@ -225,6 +230,37 @@ def inject(
     finally:
         if markers.load(fault_id) is None:
             backup.drop(saved)
+
+
+def _ca_reloads(core: client.CoreV1Api, pod: Any) -> float | None:
+    text = kube.pod_get(core, pod)
+    return None if text is None else trust.ca_reloads_in(text)
+
+
+def _wait_trust(core: client.CoreV1Api, ns: str, clients: list[Any], before: dict[str, float | None],
+                timeout: float) -> dict[str, Any]:
+    """Nudge the client pods that mount the trust bundle (the kubelet would otherwise refresh the
+    volume up to a minute later), then wait, at most ``timeout`` seconds, until each client that
+    exports its CA-reload count has re-read its bundle. Returns who did and how long it took;
+    ActivityFailed naming the clients still on the old bundle at the deadline, because serving a
+    certificate they cannot verify would break them for a reason that is not the rotation."""
+    started = time.monotonic()
+    kube.nudge_pods(core, ns, clients)
+    watched = {p.metadata.name: p for p in clients if before.get(p.metadata.name) is not None}
+    done = {name: False for name in watched}
+    while True:
+        for name in [n for n, ok in done.items() if not ok]:
+            count = _ca_reloads(core, watched[name])
+            done[name] = count is not None and count > (before[name] or 0.0)
+        if all(done.values()):
+            return {"pods": done, "seconds": round(time.monotonic() - started, 1),
+                    "without_metrics": sorted(p.metadata.name for p in clients if p.metadata.name not in watched)}
+        if time.monotonic() - started > timeout:
+            late = sorted(n for n, ok in done.items() if not ok)
+            raise ActivityFailed(
+                f"trust bundle {ns}: after {timeout:g}s these clients have not re-read it: {', '.join(late)}"
+            )
+        time.sleep(0.5)
 
 
 def _patch_configmap(
@@ -268,18 +304,31 @@ def undo(
         except ApiException as exc:
             if exc.status != 404:
                 raise kube.api_error(exc, f"restoring Secret {namespace}/{secret}") from None
-    if configmap and saved.get("configmap_data") is not None:
-        old_cm: dict[str, str] = saved["configmap_data"]
-        try:
-            current = core.read_namespaced_config_map(configmap, namespace)
-            cm_data = {k: old_cm.get(k) for k in {*old_cm, *(current.data or {})}}
-            _patch_configmap(core, configmap, namespace, cm_data, unmark)
-        except ApiException as exc:
-            if exc.status != 404:
-                raise kube.api_error(exc, f"restoring ConfigMap {namespace}/{configmap}") from None
-    if workload:
-        _restart_again(workload, workload_kind, namespace, context)
+    # the old certificate served everywhere first, then the new CA leaves the trust bundle: the
+    # other order leaves clients without the CA of the pods still serving the rotated certificate
+    try:
+        if workload:
+            _restart_again(workload, workload_kind, namespace, context)
+            if configmap:
+                rollout.wait_complete(workload, workload_kind, namespace, RESTORE_TIMEOUT_S, None,
+                                      {"KUBERNETES_CONTEXT": context} if context else None)
+    finally:
+        if configmap and saved.get("configmap_data") is not None:
+            _restore_configmap(core, configmap, namespace, saved["configmap_data"], unmark)
     backup.drop(backup_file)
+
+
+def _restore_configmap(core: client.CoreV1Api, name: str, namespace: str, old: dict[str, str],
+                       unmark: dict[str, Any]) -> None:
+    try:
+        current = core.read_namespaced_config_map(name, namespace)
+        data = {k: old.get(k) for k in {*old, *(current.data or {})}}
+        _patch_configmap(core, name, namespace, data, unmark)
+    except ApiException as exc:
+        if exc.status != 404:
+            raise kube.api_error(exc, f"restoring ConfigMap {namespace}/{name}") from None
+        return
+    kube.nudge_pods(core, namespace, kube.pods_mounting(core, namespace, configmap=name))
 
 
 def _restart_again(name: str, kind: str, namespace: str, context: str | None) -> None:

@@ -4,7 +4,10 @@ whether a verifying client's handshake succeeds; the certificate in a Kubernetes
 from __future__ import annotations
 
 import base64
+import contextlib
 import ssl
+import tempfile
+from collections.abc import Iterator
 from typing import Any
 
 from chaoslib.exceptions import ActivityFailed
@@ -15,25 +18,94 @@ from kubernetes.client.rest import ApiException
 from chaosext import kube
 from chaosext.certificate.handshake import handshake
 from chaosext.certificate.material import describe
-from chaosext.target import setting
+from chaosext.target import setting, target_of
 
 __all__ = ["handshake_succeeds", "secret_certificate", "served_certificate"]
 
 
 def _endpoint(host: str | None, port: int | None, server_name: str | None, ca_file: str | None,
-              configuration: Configuration) -> tuple[str, int, str, str | None]:
-    """Defaults: the local stack's payment frontend (HAProxy, TLS passthrough) and its CA bundle."""
-    if port is None or ca_file is None or server_name is None:
+              configuration: Configuration, secrets: Secrets) -> tuple[str, int, str, str | None]:
+    """Where the argument is not given: locally the stack's payment frontend (HAProxy, TLS
+    passthrough) and its CA bundle; on Kubernetes the configuration's ``payment_tls_host`` and
+    ``payment_tls_port`` (a port reaching payment-service's pods) and the trust bundle the
+    clients mount (ConfigMap ``trust_bundle_configmap``, key ca.crt)."""
+    host = host or setting(configuration, "payment_tls_host") or "127.0.0.1"
+    server_name = server_name or setting(configuration, "payment_server_name")
+    ca_file = ca_file or setting(configuration, "ca_file")
+    if target_of(configuration) == "kubernetes":
+        if port is None:
+            configured = setting(configuration, "payment_tls_port")
+            if configured is None:
+                raise ActivityFailed("'port' is not given and the configuration sets no 'payment_tls_port': "
+                                     "no way to reach payment-service's TLS port from here")
+            port = _port(configured, "payment_tls_port")
+        ca_file = ca_file or _cluster_bundle(configuration, secrets)
+        server_name = server_name or DEFAULT_SERVER_NAME
+    elif port is None or ca_file is None or server_name is None:
         from chaosext.stack.config import load_config
 
         config = load_config()
         port = config.ports.payment if port is None else port
         server_name = server_name or config.payment_dns_name
-        ca_file = ca_file or setting(configuration, "ca_file") or str(config.ca_bundle)
-    host = host or "127.0.0.1"
+        ca_file = ca_file or str(config.ca_bundle)
+    return host, _port(port, "port"), server_name, ca_file
+
+
+DEFAULT_SERVER_NAME = "payment.chaosext.test"
+"""The name clients dial payment-service by, in the sample stack (local and Kubernetes)."""
+
+
+def _port(value: Any, argument: str) -> int:
+    try:
+        port = int(value) if isinstance(value, str) and value.isdigit() else value
+    except ValueError:
+        port = value
     if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
-        raise ActivityFailed(f"'port' must be an integer 1..65535, got {port!r}")
-    return host, port, server_name, ca_file
+        raise ActivityFailed(f"'{argument}' must be an integer 1..65535, got {value!r}")
+    return port
+
+
+class ClusterBundle(str):
+    """A trust bundle's PEM text read from a ConfigMap (rather than a file path)."""
+
+    source: str = ""
+
+
+def _cluster_bundle(configuration: Configuration, secrets: Secrets) -> ClusterBundle:
+    """The clients' trust bundle as they mount it now (CA certificates only, nothing secret)."""
+    name = setting(configuration, "trust_bundle_configmap") or "chaosext-ca"
+    ns = kube.namespace_of(None, configuration)
+    core = client.CoreV1Api(kube.api_client(configuration, secrets))
+    try:
+        bundle = (core.read_namespaced_config_map(name, ns).data or {}).get("ca.crt")
+    except ApiException as exc:
+        if exc.status == 404:
+            raise ActivityFailed(f"'trust_bundle_configmap': ConfigMap {name!r} not found in namespace {ns!r}") from None
+        raise kube.api_error(exc, f"reading ConfigMap {ns}/{name}") from None
+    if not bundle:
+        raise ActivityFailed(f"'trust_bundle_configmap': ConfigMap {ns}/{name} has no ca.crt")
+    found = ClusterBundle(bundle)
+    found.source = f"ConfigMap {ns}/{name}"
+    return found
+
+
+@contextlib.contextmanager
+def _trust_file(ca: str | None) -> Iterator[str | None]:
+    """A path to hand to the TLS client: ``ca`` itself, or a private temp file holding a bundle
+    read from the cluster (removed afterwards)."""
+    if not isinstance(ca, ClusterBundle):
+        yield ca
+        return
+    with tempfile.NamedTemporaryFile("w", prefix="chaosext-trust-", suffix=".pem") as out:
+        out.write(str(ca))
+        out.flush()
+        yield out.name
+
+
+def _trust_label(ca: str | None) -> str:
+    if isinstance(ca, ClusterBundle):
+        return ca.source
+    return ca or "system store"
 
 
 def served_certificate(
@@ -49,9 +121,10 @@ def served_certificate(
     certificate served (serial, SHA-256 fingerprint, subject, issuer, notBefore/notAfter) and
     whether a client trusting ``ca_file`` completes the handshake (``handshake_ok``, ``error``).
     Defaults: the local stack's payment endpoint, payment.chaosext.test, the stack CA bundle."""
-    h, p, name, ca = _endpoint(host, port, server_name, ca_file, configuration)
+    h, p, name, ca = _endpoint(host, port, server_name, ca_file, configuration, secrets)
     try:
-        return handshake(h, p, name, ca, timeout)
+        with _trust_file(ca) as path:
+            return {**handshake(h, p, name, path, timeout), "trusting": _trust_label(ca)}
     except (OSError, ssl.SSLError) as exc:
         raise ActivityFailed(f"no TLS connection to {h}:{p}: {exc}") from None
 
@@ -68,9 +141,10 @@ def handshake_succeeds(
     """True when a client trusting ``ca_file`` completes a verified TLS handshake with ``host:port``
     (same defaults as served_certificate); False when the certificate is refused or no TLS
     connection can be made."""
-    h, p, name, ca = _endpoint(host, port, server_name, ca_file, configuration)
+    h, p, name, ca = _endpoint(host, port, server_name, ca_file, configuration, secrets)
     try:
-        return bool(handshake(h, p, name, ca, timeout)["handshake_ok"])
+        with _trust_file(ca) as path:
+            return bool(handshake(h, p, name, path, timeout)["handshake_ok"])
     except (OSError, ssl.SSLError):
         return False
 

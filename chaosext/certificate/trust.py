@@ -8,7 +8,7 @@ import time
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-__all__ = ["ca_reloads", "wait_reloaded"]
+__all__ = ["ca_reloads", "ca_reloads_in", "wait_reloaded"]
 
 
 def ca_reloads(metrics_url: str) -> float | None:
@@ -17,12 +17,20 @@ def ca_reloads(metrics_url: str) -> float | None:
         text = requests.get(metrics_url, timeout=2).text
     except requests.RequestException:
         return None
-    total = 0.0
+    return ca_reloads_in(text)
+
+
+def ca_reloads_in(text: str) -> float | None:
+    """The CA-bundle reload count in a client's metrics text; None when it exports none (a client
+    that re-reads its CAs some other way, e.g. Prometheus at every scrape)."""
+    total: float | None = None
     for family in text_string_to_metric_families(text):
+        if family.name == "tls_reloads":  # declared even before the first reload
+            total = total or 0.0
         for sample in family.samples:
             if sample.name == "tls_reloads_total" and sample.labels.get("kind") == "client_ca" \
                     and sample.labels.get("result") == "success":
-                total += sample.value
+                total = (total or 0.0) + sample.value
     return total
 
 

@@ -23,7 +23,7 @@ from chaosext import kube
 
 __all__ = ["check_mounted", "effective", "nudge", "read", "restore", "wait_loaded", "write"]
 
-SYNC_ANNOTATION = "chaosext.io/config-sync"
+SYNC_ANNOTATION = kube.SYNC_ANNOTATION
 POLL_S = 0.5
 
 
@@ -66,10 +66,7 @@ def restore(name: str, namespace: str, key: str, content: str | None, context: s
 
 
 def _mounting_pods(core: client.CoreV1Api, name: str, namespace: str) -> list[Any]:
-    pods: list[Any] = core.list_namespaced_pod(namespace).items
-    return [p for p in pods
-            if p.metadata.deletion_timestamp is None and p.status.phase == "Running"
-            and any(v.config_map is not None and v.config_map.name == name for v in p.spec.volumes or [])]
+    return kube.pods_mounting(core, namespace, configmap=name)
 
 
 def nudge(name: str, namespace: str, context: str | None = None, configuration: Configuration = None,
@@ -77,18 +74,7 @@ def nudge(name: str, namespace: str, context: str | None = None, configuration: 
     """Annotate every running pod that mounts ConfigMap NAME, so the kubelet syncs it (and its
     ConfigMap volume) now rather than at its next periodic sync. Returns the pods' names."""
     core = _core(configuration, secrets, context)
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    names: list[str] = []
-    for pod in _mounting_pods(core, name, namespace):
-        try:
-            core.patch_namespaced_pod(pod.metadata.name, namespace,
-                                      {"metadata": {"annotations": {SYNC_ANNOTATION: stamp}}})
-        except ApiException as exc:
-            if exc.status == 404:
-                continue
-            raise kube.api_error(exc, f"annotating pod {namespace}/{pod.metadata.name}") from None
-        names.append(pod.metadata.name)
-    return names
+    return kube.nudge_pods(core, namespace, _mounting_pods(core, name, namespace))
 
 
 def _admin_port(pod: Any) -> tuple[str, int]:

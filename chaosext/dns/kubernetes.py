@@ -10,6 +10,8 @@ on any cluster (kind included) without Chaos Mesh.
 
 from __future__ import annotations
 
+import json
+import logging
 import time
 from typing import Any
 
@@ -28,6 +30,7 @@ from chaosext.target import setting
 __all__ = ["CONFIGMAP", "KEY", "active_faults", "find_leftovers", "inject", "remove_leftovers", "undo"]
 
 FAMILY = "dns"
+logger = logging.getLogger("chaosext")
 CONFIGMAP = "chaosext-dns-faults"
 KEY = "faults.json"
 
@@ -146,7 +149,54 @@ def inject(
             "resource_version": _meta(patched).resource_version,
         }
 
-    return engine.activate(marker, apply)
+    record = engine.activate(marker, apply)
+    # waiting is outside the activation: an interrupt meanwhile rolls the entry back at once
+    record["changed"]["served_by"] = wait_served(core, ns, spec.name, True, min(SERVE_WAIT_S, seconds))
+    return record
+
+
+UNDO_WAIT_S = 30.0
+SERVE_WAIT_S = 60.0
+"""How long a fault may take to reach every forwarder replica (ConfigMap volume refresh after the
+pods are nudged, plus the forwarder's 1 s poll)."""
+
+
+def _norm(name: str) -> str:
+    return name.lower().rstrip(".")
+
+
+def _serves(core: client.CoreV1Api, pod: Any, name: str) -> bool | None:
+    """Whether the forwarder in ``pod`` has a fault for ``name`` now; None if it does not answer."""
+    text = kube.pod_get(core, pod, "/faults")
+    if text is None:
+        return None
+    try:
+        faults = json.loads(text).get("faults", {})
+    except ValueError:
+        return None
+    return any(_norm(n) == _norm(name) for n in faults)
+
+
+def wait_served(core: client.CoreV1Api, ns: str, name: str, present: bool, timeout: float) -> dict[str, Any]:
+    """Nudge the forwarder pods that mount the faults ConfigMap, then wait (at most ``timeout``
+    seconds) until each serves (``present``) or no longer serves the fault for ``name``. Returns
+    the pods and the seconds it took; ActivityFailed naming the replicas not there by the deadline."""
+    started = time.monotonic()
+    pods = kube.pods_mounting(core, ns, configmap=CONFIGMAP)
+    kube.nudge_pods(core, ns, pods)
+    pending = {p.metadata.name for p in pods}
+    while True:
+        for pod in [p for p in pods if p.metadata.name in pending]:
+            if _serves(core, pod, name) is present:
+                pending.discard(pod.metadata.name)
+        if not pending:
+            return {"pods": sorted(p.metadata.name for p in pods), "seconds": round(time.monotonic() - started, 1)}
+        if time.monotonic() - started > timeout:
+            raise ActivityFailed(
+                f"DNS fault for {name!r}: after {timeout:g}s these forwarder replicas do not "
+                f"{'serve' if present else 'drop'} it yet: {', '.join(sorted(pending))}"
+            )
+        time.sleep(0.5)
 
 
 def undo(
@@ -189,12 +239,17 @@ def undo(
         }
         try:
             core.patch_namespaced_config_map(CONFIGMAP, namespace, body)
-            return
         except ApiException as exc:
             if exc.status == 404:
                 return
             if exc.status != 409:
                 raise kube.api_error(exc, f"restoring ConfigMap {namespace}/{CONFIGMAP}") from None
+            continue
+        try:
+            wait_served(core, namespace, name, False, UNDO_WAIT_S)
+        except ActivityFailed as exc:  # the entry is gone; the forwarders drop it by its expiry anyway
+            logger.warning("%s", exc)
+        return
     raise ActivityFailed(f"ConfigMap {namespace}/{CONFIGMAP} kept changing; fault {fault_id} not removed")
 
 

@@ -5,7 +5,8 @@ Configuration keys (experiment ``configuration`` or environment):
 - ``allowed_namespaces``: namespaces faults may touch (list or comma string). Default: any but
   the ``denied_namespaces``.
 - ``denied_namespaces``: default ``["kube-system"]``.
-- ``allowed_contexts``: kube contexts faults may use; default: any.
+- ``allowed_contexts``: kube contexts faults may use (also ``CHAOSEXT_ALLOWED_CONTEXTS``, comma
+  separated); default: any.
 - ``max_replica_share``: the largest share of a workload's replicas one fault may hit, 0..1.
   Default 0.5; whatever the share, a fault never hits *all* replicas unless
   ``allow_all_replicas`` is true.
@@ -17,6 +18,8 @@ import math
 from typing import Any
 
 from chaoslib.exceptions import ActivityFailed
+
+from chaosext.target import setting
 
 __all__ = ["check_context", "check_count", "check_namespace", "check_replica_share", "max_victims"]
 
@@ -54,7 +57,11 @@ def check_namespace(namespace: str, configuration: Configuration = None) -> None
 
 
 def check_context(context: str | None, configuration: Configuration = None) -> None:
-    allowed = _as_list((configuration or {}).get("allowed_contexts"))
+    # the configuration, else CHAOSEXT_ALLOWED_CONTEXTS: `chaos run --var-file` gives a var file's
+    # values only to the keys an experiment declares, and scripts/ci-run-experiments.sh exports
+    # the var file's keys to the environment, so a var file's allowed_contexts holds for every
+    # experiment run through the workflow
+    allowed = _as_list(setting(configuration, "allowed_contexts"))
     if allowed and (context or "") not in allowed:
         raise ActivityFailed(
             f"kube context '{context}' is not in allowed_contexts={allowed}; nothing changed"

@@ -15,6 +15,7 @@ from chaosext.faults import engine
 from chaosext.kafka import brokers as broker_faults
 from chaosext.kafka import canary, checks, consumers
 from chaosext.kafka.connection import connection, run
+from chaosext.target import setting
 
 __all__ = [
     "lose_brokers",
@@ -47,7 +48,7 @@ def lose_brokers(
     duration: float = 60,
     statefulset: str = "kafka",
     namespace: str | None = None,
-    broker_id_offset: int = 0,
+    broker_id_offset: int | None = None,
     configuration: Configuration = None,
     secrets: Secrets = None,
 ) -> dict[str, Any]:
@@ -55,12 +56,16 @@ def lose_brokers(
     (SIGKILL / pod deleted with grace 0) or ``stop`` (SIGTERM, controlled shutdown / default grace).
     Victims: ``brokers`` (ids), else the leader of ``topic``-``partition`` (found through the admin
     API), else ``count`` random brokers. Locally the supervisor programs ``kafka-<id>``; on Kubernetes
-    the pods ``<statefulset>-<id - broker_id_offset>``, held down until the fault ends. Guardrails:
+    the pods ``<statefulset>-<id - broker_id_offset>`` (default: the configuration's
+    ``broker_id_offset``, else 0), held down until the fault ends. Guardrails:
     at most ``max_replica_share`` of the brokers, never all (counting brokers already down)."""
     checks.choice("mode", mode, ("kill", "stop"))
     ids = checks.broker_ids(brokers)
     part = checks.whole("partition", partition)
     n = checks.positive_int("count", count)
+    if broker_id_offset is None:
+        configured = setting(configuration, "broker_id_offset", 0)
+        broker_id_offset = int(configured) if isinstance(configured, str) and configured.isdigit() else configured
     offset = checks.whole("broker_id_offset", broker_id_offset)
     engine.check_duration(duration)
     if topic is not None and (not isinstance(topic, str) or not topic):

@@ -27,7 +27,7 @@ from chaosext.faults.paths import state_root
 from chaosext.kafka import admin
 from chaosext.kafka.connection import Connection
 
-__all__ = ["CANARY_TOPIC", "check_tag", "find_key", "forget", "lost", "produce", "recorded"]
+__all__ = ["CANARY_TOPIC", "check_tag", "cluster_id", "find_key", "forget", "lost", "produce", "recorded"]
 
 CANARY_TOPIC = "chaosext.canary"
 _TAG = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -45,23 +45,35 @@ def _record_file(tag: str) -> Path:
     return folder / f"{tag}.json"
 
 
-def recorded(tag: str) -> list[str]:
+def recorded(tag: str, cluster: str | None = None) -> list[str]:
+    """The canaries tagged ``tag`` that Kafka acknowledged; with ``cluster``, only if they were
+    produced to that Kafka cluster (a record from another cluster, e.g. the local stack's before a
+    run on kind at the same addresses, is no evidence about this one)."""
     path = _record_file(tag)
     if not path.exists():
         return []
-    return list(json.loads(path.read_text()).get("acked", []))
+    data = json.loads(path.read_text())
+    if cluster is not None and data.get("cluster_id") != cluster:
+        return []
+    return list(data.get("acked", []))
 
 
 def forget(tag: str) -> None:
     _record_file(tag).unlink(missing_ok=True)
 
 
-def _append(tag: str, ids: list[str]) -> None:
+def _append(tag: str, ids: list[str], cluster: str) -> None:
     path = _record_file(tag)
-    acked = recorded(tag) + ids
+    acked = recorded(tag, cluster) + ids
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"tag": tag, "acked": acked}))
+    tmp.write_text(json.dumps({"tag": tag, "cluster_id": cluster, "acked": acked}))
     tmp.replace(path)
+
+
+async def cluster_id(conn: Connection) -> str:
+    """The Kafka cluster's id, from its metadata."""
+    async with admin.session(conn) as s:
+        return str((await s.admin.describe_cluster())["cluster_id"])
 
 
 async def ensure_topic(conn: Connection, topic: str) -> None:
@@ -82,6 +94,7 @@ async def ensure_topic(conn: Connection, topic: str) -> None:
 async def produce(conn: Connection, tag: str, count: int, interval_s: float, topic: str) -> dict[str, Any]:
     """Produce ``count`` canaries ``interval_s`` apart; record and report the acknowledged ones."""
     await ensure_topic(conn, topic)
+    cluster = await cluster_id(conn)
     producer = AIOKafkaProducer(**conn.kwargs(acks="all", enable_idempotence=True, linger_ms=0))
     await producer.start()
     acked: list[str] = []
@@ -103,7 +116,7 @@ async def produce(conn: Connection, tag: str, count: int, interval_s: float, top
                 await asyncio.sleep(interval_s)
     finally:
         await producer.stop()
-        _append(tag, acked)
+        _append(tag, acked, cluster)
     return {
         "tag": tag,
         "topic": topic,
@@ -117,7 +130,7 @@ async def produce(conn: Connection, tag: str, count: int, interval_s: float, top
 
 async def lost(conn: Connection, tag: str, topic: str, timeout: float) -> dict[str, Any]:
     """Read ``topic`` from the start to its current end; report acknowledged canaries that are missing."""
-    wanted = set(recorded(tag))
+    wanted = set(recorded(tag, await cluster_id(conn)))
     seen: set[str] = set()
     consumer = AIOKafkaConsumer(
         **conn.kwargs(group_id=None, enable_auto_commit=False, auto_offset_reset="earliest")

@@ -284,6 +284,14 @@ def rewind(
         run(f"committing the rewound offsets of group {group!r}", lambda: _commit(conn, group, fresh))
     finally:
         engine.undo(paused["id"])
+    back: dict[str, Any] | None = None
+    if target_of(configuration) == "kubernetes":
+        # scaled back up: wait until its pods are available again, so what follows (a probe of the
+        # consumer's own endpoint, the closing steady state) finds the consumer serving
+        from chaosext.rollout import kubernetes as rollout
+
+        back = rollout.wait_complete(consumer, "deployment", marker.undo_args["namespace"], timeout,
+                                     configuration, secrets)
     rows = [
         {"partition": tp.partition, **p, "redelivered": p["before"] - p["after"]}
         for tp, p in sorted(fresh.items(), key=lambda kv: kv[0].partition)
@@ -299,5 +307,6 @@ def rewind(
         "redelivered_total": sum(r["redelivered"] for r in rows),
         "planned_before_pause": {tp.partition: p["after"] for tp, p in plan.items()},
         "consumer_paused_s": round(time.time() - started, 2),
+        **({"consumer_back": back} if back is not None else {}),
         "at": time.time(),
     }

@@ -231,6 +231,14 @@ def canaries_lost(
             f"'tag' {tag!r}: no acknowledged canaries were recorded (run produce_canaries first)"
         )
     conn = connection(configuration, secrets)
+    cluster = run("reading the Kafka cluster id", lambda: canary.cluster_id(conn), timeout=30)
+    if not canary.recorded(tag, cluster):
+        if missing_ok:
+            return 0
+        raise ActivityFailed(
+            f"'tag' {tag!r}: the acknowledged canaries were produced to another Kafka cluster, "
+            f"none to this one ({cluster}); run produce_canaries first"
+        )
     report = run(f"reading canaries {tag!r}", lambda: canary.lost(conn, tag, topic, wait), timeout=wait + 30)
     if not report["read_to_end"]:
         raise ActivityFailed(f"could not read {topic!r} to its end within {wait:g}s: {report}")

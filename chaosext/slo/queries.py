@@ -121,10 +121,13 @@ def error_ratio(
 
 
 def dependency_error_ratio(dependency: str, service: str, window: Any, service_label: str = "job") -> str:
-    """Share of calls to ``dependency`` that failed (anything but ok or a 4xx answer)."""
+    """Share of calls to ``dependency`` that failed: anything but ok, a 4xx answer, or a request
+    the caller cancelled because its hedge answered first (``hedge_lost``: not a failure, and
+    not counted in the calls either, since its hedge is)."""
     base = f'{service_label}="{_label("service", service)}",dependency="{_label("dependency", dependency)}"'
-    bad = "{" + base + ',outcome!~"ok|client_error"}'
-    return _ratio("dependency_requests_total", bad, "{" + base + "}", duration(window))
+    bad = "{" + base + ',outcome!~"ok|client_error|hedge_lost"}'
+    every = "{" + base + ',outcome!="hedge_lost"}'
+    return _ratio("dependency_requests_total", bad, every, duration(window))
 
 
 def consumer_lag_messages(service: str, topic: str | None = None, service_label: str = "job") -> str:

@@ -8,6 +8,7 @@ images do). The pod is annotated with the fault id and the stressor's pid while 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import shlex
@@ -103,7 +104,8 @@ def apply(service: str, count: int, namespace: str, label_selector: str | None, 
     stressed = []
     for pod in random.sample(candidates, count):
         name, target = pod.metadata.name, _container_of(pod, container)
-        code, out, err = exec_in(core, name, namespace, target, _start_script(stress))
+        sized, sizing = _fit_memory(core, name, namespace, target, stress)
+        code, out, err = exec_in(core, name, namespace, target, _start_script(sized))
         if code == MISSING:
             raise ToolMissing(f"container {target!r} of pod {namespace}/{name} has no stress-ng: "
                                  "install it in the image (see cluster/services/Dockerfile)")
@@ -113,8 +115,57 @@ def apply(service: str, count: int, namespace: str, label_selector: str | None, 
         undo_args["pods"].append({"pod": name, "uid": pod.metadata.uid, "container": target, "pid": pid})
         record(undo_args)
         _annotate(core, name, namespace, {**expires, PID_ANNOTATION: f"{target}:{pid}"})
-        stressed.append({"pod": name, "container": target, "node": pod.spec.node_name, "stressor_pid": pid})
+        stressed.append({"pod": name, "container": target, "node": pod.spec.node_name, "stressor_pid": pid,
+                         **({"memory_sizing": sizing} if sizing else {})})
     return {"pods": stressed}
+
+
+OOM_GROUP_MARGIN = 24 * 2**20
+"""Bytes left free under the container's limit when the whole container is one OOM group: room
+for the service's own growth and stress-ng's own processes."""
+
+_CGROUP_SCRIPT = ("g=/sys/fs/cgroup; if [ -f $g/memory.oom.group ]; then "
+                  "echo v2 $(cat $g/memory.oom.group) $(cat $g/memory.max) $(cat $g/memory.current); "
+                  "else echo v1; fi")
+
+
+def _fit_memory(core: client.CoreV1Api, pod: str, namespace: str, container: str,
+                stress: Stress) -> tuple[Stress, dict[str, Any] | None]:
+    """A memory stress sized for the container's cgroup. On cgroup v2 the kubelet makes each
+    container one OOM group (memory.oom.group = 1): an OOM kill there kills every process of the
+    container, the service included, so the stressor cannot be the lone victim as it is on cgroup
+    v1. There the stressor is capped to the headroom under memory.max (less a margin), so it puts
+    the container under reclaim pressure without an OOM kill; the record says so."""
+    if stress.kind != "memory":
+        return stress, None
+    code, out, err = exec_in(core, pod, namespace, container, _CGROUP_SCRIPT)
+    if code != 0:
+        raise ActivityFailed(f"reading the memory cgroup of {namespace}/{pod} failed ({code}): {err or out}")
+    fields = out.split()
+    return fit_memory(stress, fields)
+
+
+def fit_memory(stress: Stress, fields: list[str]) -> tuple[Stress, dict[str, Any] | None]:
+    """``fields``: ``v1`` or ``v2 <memory.oom.group> <memory.max> <memory.current>`` as read in the
+    container. Returns the stress to run and, on cgroup v2, how it was sized."""
+    if not fields or fields[0] != "v2":
+        return stress, None
+    if len(fields) != 4:
+        raise ActivityFailed(f"unexpected memory cgroup reading: {' '.join(fields)!r}")
+    _, group, limit, current = fields
+    sizing: dict[str, Any] = {"cgroup": "v2", "oom_group": group == "1", "limit_bytes": limit,
+                              "usage_bytes": int(current), "requested_bytes": stress.size_bytes * stress.workers}
+    if group != "1" or limit == "max":
+        return stress, sizing
+    headroom = int(limit) - int(current) - OOM_GROUP_MARGIN
+    if headroom < stress.workers * 2**20:
+        raise ActivityFailed(
+            f"the container uses {int(current) / 2**20:.0f} MiB of its {int(limit) / 2**20:.0f} MiB limit and is "
+            "one OOM group (cgroup v2): no room for a stressor that would not OOM-kill the service")
+    per_worker = min(stress.size_bytes, headroom // stress.workers)
+    sizing["size_bytes_per_worker"] = per_worker
+    sizing["capped"] = per_worker < stress.size_bytes
+    return dataclasses.replace(stress, size_bytes=per_worker), sizing
 
 
 def _annotate(core: client.CoreV1Api, pod: str, namespace: str, annotations: dict[str, str | None]) -> None:
@@ -168,8 +219,12 @@ def undo(namespace: str, pods: list[dict[str, Any]], context: str | None = None)
 
 def find_leftovers(context: str | None = None) -> list[dict[str, Any]]:
     """Pods still annotated with a stressor (a run killed before its rollback)."""
+    try:
+        pods = _core(context).list_pod_for_all_namespaces().items
+    except ApiException as exc:
+        raise kube.api_error(exc, "listing the pods of every namespace (stressed pods)") from None
     rows = []
-    for pod in _core(context).list_pod_for_all_namespaces().items:
+    for pod in pods:
         meta: Any = pod.metadata
         marks = meta.annotations or {}
         if PID_ANNOTATION not in marks:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from cluster.conftest import NAMESPACE, ControlPlane
-from cluster.helpers import REPO, run, script, shown
+from cluster.helpers import REPO, load_yaml, run, script, shown
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from kubernetes import client, config
@@ -185,20 +185,37 @@ def test_collect_logs_without_a_cluster_is_not_fatal(tmp_path: Path) -> None:
 
 
 def test_run_gate_and_report_on_the_kubernetes_target(deployed: ControlPlane, tmp_path: Path) -> None:
-    """The run, gate and report steps with the kind var file, against the deployed stack: a pod kill."""
+    """The identity, run, gate and report steps as the workflow chains them, against the deployed
+    stack: the experiments (a pod kill) run as the least-privilege ServiceAccount of cluster/rbac,
+    with the kind var file whose allowed_contexts names the runner's context (here the local
+    control plane's, not kind's)."""
     core = _core(deployed)
     selector = "app.kubernetes.io/name=checkout-api"
     before = {p.metadata.name for p in core.list_namespaced_pod(NAMESPACE, label_selector=selector).items}
+    (tmp_path / "temp").mkdir()
+    proc = script("ci-runner-identity.sh", "--duration-minutes", "10",
+                  env={**deployed.env, "RUNNER_TEMP": str(tmp_path / "temp")}, timeout=180)
+    assert proc.returncode == 0, shown(proc)
+    # the runner's kubeconfig; fault markers private to the test (cleanup below undoes only these)
+    runner = {"KUBECONFIG": proc.stdout.strip().splitlines()[-1].removeprefix("KUBECONFIG="),
+              "CHAOSEXT_STATE_DIR": str(tmp_path / "state")}
+    context = config.list_kube_config_contexts(runner["KUBECONFIG"])[1]["name"]
+    assert context == f"{config.list_kube_config_contexts(str(deployed.kubeconfig))[1]['name']}-runner"
+    kind_target = load_yaml(REPO / "cluster" / "targets" / "kind.yaml")
+    assert kind_target["configuration"]["allowed_contexts"] == ["kind-chaosext-runner"]
+    kind_target["configuration"]["allowed_contexts"] = [context]
+    var_file = tmp_path / "target.yaml"
+    var_file.write_text(json.dumps(kind_target))
     run_dir = tmp_path / "run"
     proc = script(
         "ci-run-experiments.sh",
         "--experiments",
         "tests/cluster/experiments-kube/*.json",
         "--var-file",
-        "@chaosext/cluster/targets/kind.yaml",
+        str(var_file),
         "--run-dir",
         str(run_dir),
-        env=deployed.env,
+        env=runner,
         timeout=300,
     )
     assert proc.returncode == 0, shown(proc)
@@ -212,3 +229,20 @@ def test_run_gate_and_report_on_the_kubernetes_target(deployed: ControlPlane, tm
     proc = script("ci-report.sh", "--run-dir", str(run_dir), "--artifact", "kube-evidence", env=deployed.env)
     assert proc.returncode == 0, shown(proc)
     assert (run_dir / "job-summary.md").read_text().startswith("## chaosext: PASS")
+    # the evidence steps as the workflow calls them after the switch: KUBECONFIG is the runner's,
+    # the admin's is passed for reading the namespace (Secrets included) and sweeping every
+    # namespace for leftover marks, which the runner may not
+    proc = script("ci-collect-logs.sh", "--run-dir", str(run_dir), "--kubeconfig", str(deployed.kubeconfig),
+                  env=runner, timeout=300)
+    assert proc.returncode == 0, shown(proc)
+    assert "secret/payment-tls" in (run_dir / "cluster" / "objects.txt").read_text()
+    proc = script("ci-cleanup.sh", "--run-dir", str(run_dir), "--admin-kubeconfig", str(deployed.kubeconfig),
+                  env=runner, timeout=300)
+    assert proc.returncode == 0 and not (run_dir / "cleanup-failed.txt").exists(), shown(proc)
+    assert "chaosext cleanup --kube (marks left in the whole cluster" in proc.stdout
+    alone = tmp_path / "runner-alone"
+    proc = script("ci-cleanup.sh", "--run-dir", str(alone), env=runner, timeout=300)
+    assert proc.returncode == 0 and (alone / "cleanup-failed.txt").exists(), shown(proc)
+    refused = " ".join((alone / "cleanup.txt").read_text().split())  # rich wraps long lines
+    assert "system:serviceaccount:chaosext:chaosext-runner' lacks the permission 'list' on 'pods'" in refused
+    assert "at the cluster scope" in refused

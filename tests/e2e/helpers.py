@@ -1,31 +1,12 @@
-"""Small clients the end-to-end tests share: checkout calls, Kafka, waiting with deadlines."""
+"""Small clients the end-to-end tests share: checkout calls, Kafka, a healthy checkout before a test."""
 
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
-from collections.abc import Callable
-from typing import Any, TypeVar
 
 import requests
-
-T = TypeVar("T")
-
-
-def wait_for(condition: Callable[[], T], timeout: float, interval: float = 0.25, what: str = "condition") -> T:
-    """Poll until ``condition()`` is truthy; fail with ``what`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        try:
-            last = condition()
-        except Exception as exc:  # the component may be restarting
-            last = exc
-        if last and not isinstance(last, Exception):
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}; last value: {last!r}")
+from support import wait_until
 
 
 def new_order_id(prefix: str = "t") -> str:
@@ -62,4 +43,4 @@ def wait_checkout_healthy(base: str, in_a_row: int = 8, timeout: float = 45) -> 
     def healthy() -> bool:
         return all(checkout(base, new_order_id("warm")).status_code // 100 == 2 for _ in range(in_a_row))
 
-    wait_for(healthy, timeout=timeout, interval=1, what=f"{in_a_row} checkouts in a row to succeed")
+    wait_until(f"{in_a_row} checkouts in a row to succeed", healthy, timeout=timeout, interval=1)

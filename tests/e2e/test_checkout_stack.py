@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 import requests
-from e2e.helpers import checkout, new_order_id, produce_raw, wait_checkout_healthy, wait_for
+from e2e.helpers import checkout, new_order_id, produce_raw, wait_checkout_healthy
 from stack_support import Stack
+from support import wait_until
 
 pytestmark = pytest.mark.stack
 
@@ -57,7 +58,7 @@ def test_fifty_checkouts_succeed_and_each_event_is_processed_once(stack: Stack) 
         seen = {oid: orders.get(oid, 0) for oid in ids}
         return seen if all(seen.values()) else None
 
-    seen = wait_for(all_processed, timeout=60, what="all 50 order events to be processed")
+    seen = wait_until("all 50 order events to be processed", all_processed, timeout=60)
     assert set(seen) == set(ids)
     assert all(count == 1 for count in seen.values()), {k: v for k, v in seen.items() if v != 1}
     # every order was charged exactly once
@@ -98,7 +99,7 @@ def test_malformed_event_goes_to_dlq_and_consumer_keeps_consuming(stack: Stack) 
     # the consumer is still alive and processes the next good event
     good = new_order_id("after-malformed")
     assert checkout(stack.url("checkout"), good).status_code // 100 == 2
-    wait_for(lambda: _processed(stack)["orders"].get(good) == 1, timeout=60, what="the next good event")
+    wait_until("the next good event", lambda: _processed(stack)["orders"].get(good) == 1, timeout=60)
     consumer = _component(json.loads(_status_json()), "order-consumer")
     assert consumer["healthy"], consumer
 
@@ -139,7 +140,7 @@ def test_payment_latency_gets_structured_error_within_budget(stack: Stack) -> No
         return all(checkout(stack.url("checkout"), new_order_id("recover")).status_code // 100 == 2
                    for _ in range(6))
 
-    wait_for(recovered, timeout=40, interval=1, what="checkout to recover on every replica after the toxic")
+    wait_until("checkout to recover on every replica after the toxic", recovered, timeout=40, interval=1)
 
 
 def test_killed_payment_replica_is_restarted_and_checkouts_keep_succeeding(stack: Stack) -> None:
@@ -160,5 +161,5 @@ def test_killed_payment_replica_is_restarted_and_checkouts_keep_succeeding(stack
         comp = _component(json.loads(_status_json()), "payment-service-1")
         return comp if comp["healthy"] and comp["pid"] and comp["pid"] != before["pid"] else None
 
-    after = wait_for(restarted, timeout=60, interval=1, what="supervisor to restart payment-service-1")
+    after = wait_until("supervisor to restart payment-service-1", restarted, timeout=60, interval=1)
     assert after["pid"] != before["pid"]

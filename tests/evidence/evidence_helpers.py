@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from support import wait_until
 from typer.testing import CliRunner
 
 from chaosext.evidence.cli import archive, compare, gate, report
@@ -134,15 +135,6 @@ def run_chaos(folder: Path, name: str, spec: dict[str, Any], *args: str, timeout
     return ChaosRun(proc.returncode, journal, folder / f"{name}.log", path)
 
 
-def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
 def run_chaos_interrupted(folder: Path, name: str, spec: dict[str, Any], marker: str) -> ChaosRun:
     """Start `chaos run`, send SIGTERM once the log shows ``marker``, return the journal it leaves."""
     path = _write(folder, name, spec)
@@ -155,8 +147,11 @@ def run_chaos_interrupted(folder: Path, name: str, spec: dict[str, Any], marker:
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_for(
-            lambda: log.is_file() and marker in log.read_text(errors="replace"), 60, f"'{marker}' in {log}"
+        wait_until(
+            f"'{marker}' in {log}",
+            lambda: log.is_file() and marker in log.read_text(errors="replace"),
+            timeout=60,
+            interval=0.1,
         )
         proc.send_signal(signal.SIGTERM)
         returncode = proc.wait(timeout=60)

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e.helpers import checkout, new_order_id, wait_for
+from e2e.helpers import checkout, new_order_id
 from stack_support import REPO, Stack
+from support import wait_until
 
 from chaosext.dependency import probes as dep_probes
 from chaosext.faults import markers
@@ -171,7 +172,7 @@ def _breakers_closed(stack: Stack) -> None:
             checkout(stack.url("checkout"), new_order_id("abort-warmup"))
         return slo_probes.circuit_breaker_closed()
 
-    wait_for(closed, timeout=60, interval=1, what="closed payment breakers before the run")
+    wait_until("closed payment breakers before the run", closed, timeout=60, interval=1)
 
 
 def test_breach_halts_the_run_on_time_and_the_rollback_removes_the_fault_within_2s(

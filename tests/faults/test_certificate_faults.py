@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 from chaoslib.exceptions import ActivityFailed
-from e2e.helpers import checkout, new_order_id, wait_for
+from e2e.helpers import checkout, new_order_id
 from interrupt_support import assert_rollbacks_succeeded, cleanup_removes, interrupt_run, sigkilled_after
 from stack_support import Stack
+from support import wait_until
 
 from chaosext.certificate import actions, probes
 from chaosext.faults import markers
@@ -80,7 +81,7 @@ def test_rotation_under_traffic_serves_the_new_certificate_without_errors_and_ro
 ) -> None:
     old = _served(stack)["certificate"]
     with CheckoutStream(stack.url("checkout")) as stream:
-        wait_for(lambda: len(stream.results) >= 5, timeout=30, what="traffic to flow")
+        wait_until("traffic to flow", lambda: len(stream.results) >= 5, timeout=30)
         record = actions.rotate_certificate(new_ca=new_ca, duration=120, trust_wait=10, configuration=LOCAL)
         _no_key(record)
         new = record["changed"]["new"]
@@ -94,16 +95,16 @@ def test_rotation_under_traffic_serves_the_new_certificate_without_errors_and_ro
             assert seen["certificate"]["fingerprint_sha256"] == new["fingerprint_sha256"], replica
             assert seen["handshake_ok"], seen
         count = len(stream.results)
-        wait_for(lambda: len(stream.results) >= count + 5, timeout=30, what="traffic on the new certificate")
+        wait_until("traffic on the new certificate", lambda: len(stream.results) >= count + 5, timeout=30)
         restored = actions.restore_certificates(configuration=LOCAL)
         assert [r["id"] for r in restored] == [record["id"]]
-        wait_for(
+        wait_until(
+            "the old certificate to be served again",
             lambda: _served(stack)["certificate"]["serial"] == old["serial"],
             timeout=15,
-            what="the old certificate to be served again",
         )
         count = len(stream.results)
-        wait_for(lambda: len(stream.results) >= count + 5, timeout=30, what="traffic after the rollback")
+        wait_until("traffic after the rollback", lambda: len(stream.results) >= count + 5, timeout=30)
     failed = [r for r in stream.results if r[0] != 201]
     assert not failed, (
         f"{len(failed)} of {len(stream.results)} checkouts failed during rotation: {failed[:3]}"
@@ -138,17 +139,17 @@ def test_bad_certificates_make_clients_fail_safely_and_visibly_then_recover(
         assert "tls_error" in body["detail"], body
     assert took < 5, f"checkout took {took:.1f}s with a bad certificate"
     actions.restore_certificates(configuration=LOCAL)
-    wait_for(
+    wait_until(
+        "the good certificate to be served again",
         lambda: _served(stack)["certificate"]["serial"] == old["serial"],
         timeout=15,
-        what="the good certificate to be served again",
     )
     assert probes.handshake_succeeds(configuration=LOCAL) is True
-    wait_for(
+    wait_until(
+        "checkout to recover (circuit breaker closes)",
         lambda: checkout(stack.url("checkout"), new_order_id("certback")).status_code == 201,
         timeout=30,
         interval=0.5,
-        what="checkout to recover (circuit breaker closes)",
     )
 
 
@@ -156,13 +157,13 @@ def test_fault_expires_by_itself(stack: Stack) -> None:
     old = _served(stack)["certificate"]
     record = actions.serve_untrusted_certificate(duration=3, configuration=LOCAL)
     assert not _served(stack)["handshake_ok"]
-    wait_for(
+    wait_until(
+        "the certificate fault to expire",
         lambda: _served(stack)["certificate"]["serial"] == old["serial"],
         timeout=10,
         interval=0.2,
-        what="the certificate fault to expire",
     )
-    wait_for(lambda: markers.load(record["id"]) is None, timeout=40, what="the reaper to drop the marker")
+    wait_until("the reaper to drop the marker", lambda: markers.load(record["id"]) is None, timeout=40)
     log = (faults_dir() / "reaper.log").read_text()
     assert "PRIVATE KEY" not in log
 
@@ -251,7 +252,7 @@ def test_signal_mid_fault_runs_the_rollback(stack: Stack, tmp_path: Path, sig: s
     assert "PRIVATE KEY" not in out
     assert_rollbacks_succeeded(journal)
     assert "PRIVATE KEY" not in json.dumps(journal)
-    wait_for(lambda: _served(stack)["handshake_ok"], timeout=15, what="the good certificate to be served")
+    wait_until("the good certificate to be served", lambda: _served(stack)["handshake_ok"], timeout=15)
 
 
 def test_sigkill_leaves_a_marker_that_cleanup_removes(stack: Stack) -> None:
@@ -263,4 +264,4 @@ def test_sigkill_leaves_a_marker_that_cleanup_removes(stack: Stack) -> None:
     cleanup_removes(1)
     assert _tls_files(stack) == before
     assert markers.list_markers(family="certificate") == []
-    wait_for(lambda: _served(stack)["handshake_ok"], timeout=15, what="the good certificate to be served")
+    wait_until("the good certificate to be served", lambda: _served(stack)["handshake_ok"], timeout=15)

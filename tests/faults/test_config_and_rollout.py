@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 from chaoslib.exceptions import ActivityFailed
-from e2e.helpers import wait_for
 from faults.test_instance_faults import CheckoutStream
 from stack_support import Stack
+from support import wait_until
 
 from chaosext.config import actions as config_actions
 from chaosext.config import probes as config_probes
@@ -31,10 +31,10 @@ def test_config_reload_mid_traffic_applies_and_restores(stack: Stack) -> None:
     with CheckoutStream(stack.url("checkout")) as stream:
         record = config_actions.change_service_config(
             "checkout-api", {"attempt_timeout_s": 0.6}, duration=60, configuration=LOCAL)
-        wait_for(lambda: _attempt_timeouts() == [0.6, 0.6], timeout=10, what="both replicas to reload")
+        wait_until("both replicas to reload", lambda: _attempt_timeouts() == [0.6, 0.6], timeout=10)
         config_actions.restore_service_config("checkout-api", configuration=LOCAL)
-        wait_for(lambda: _attempt_timeouts() == before, timeout=10, what="both replicas to restore")
-        wait_for(lambda: len(stream.codes) >= 20, timeout=30, what="20 checkouts around the reloads")
+        wait_until("both replicas to restore", lambda: _attempt_timeouts() == before, timeout=10)
+        wait_until("20 checkouts around the reloads", lambda: len(stream.codes) >= 20, timeout=30)
     assert not stream.failures, f"{len(stream.failures)} of {len(stream.codes)} checkouts failed"
     assert markers.load(record["id"]) is None
 
@@ -67,9 +67,12 @@ def test_rollout_with_failing_readiness_stalls_and_old_replicas_serve(stack: Sta
         state = record["rollout"]
         assert state["stalled"] and not state["complete"], state
         assert state["ready_replicas"] == 1 and state["updated_replicas"] == 1, state
-        wait_for(lambda: len(stream.codes) >= 20, timeout=30, what="20 checkouts during the stalled rollout")
+        wait_until("20 checkouts during the stalled rollout", lambda: len(stream.codes) >= 20, timeout=30)
         undone = rollout_actions.undo_failing_rollout("payment-service", configuration=LOCAL)
         assert [u["id"] for u in undone] == [record["id"]]
     assert not stream.failures, f"{len(stream.failures)} of {len(stream.codes)} checkouts failed"
-    wait_for(lambda: rollout_probes.rollout_complete("payment-service", configuration=LOCAL), timeout=30,
-             what="the rollout to be complete after undo")
+    wait_until(
+        "the rollout to be complete after undo",
+        lambda: rollout_probes.rollout_complete("payment-service", configuration=LOCAL),
+        timeout=30,
+    )

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import requests
 from chaoslib.exceptions import ActivityFailed
-from e2e.helpers import wait_for
 from interrupt_support import assert_rollbacks_succeeded, cleanup_removes, interrupt_run, sigkilled_after
 from stack_support import Stack
+from support import wait_until
 
 from chaosext.dependency import actions, probes
 from chaosext.faults import markers
@@ -58,11 +58,15 @@ def test_take_down_refuses_connections_then_expires_by_itself(stack: Stack) -> N
     with pytest.raises(requests.RequestException):
         requests.get(f"https://127.0.0.1:{port}/healthz", timeout=2, verify=stack.endpoints["ca_file"])
     started = record["started_at"]
-    wait_for(lambda: probes.dependency_faults("payment", configuration=_cfg(stack))["enabled"],
-             timeout=6, interval=0.1, what="the proxy to be re-enabled when the fault expires")
+    wait_until(
+        "the proxy to be re-enabled when the fault expires",
+        lambda: probes.dependency_faults("payment", configuration=_cfg(stack))["enabled"],
+        timeout=6,
+        interval=0.1,
+    )
     assert time.time() - started < 2 + 2.5
     # the reaper re-enables the proxy first and drops its marker after
-    wait_for(lambda: markers.load(record["id"]) is None, timeout=5, what="the reaper to drop the marker")
+    wait_until("the reaper to drop the marker", lambda: markers.load(record["id"]) is None, timeout=5)
 
 
 @pytest.mark.parametrize(

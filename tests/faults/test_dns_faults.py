@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 import requests
 from chaoslib.exceptions import ActivityFailed
-from e2e.helpers import checkout, new_order_id, wait_for
+from e2e.helpers import checkout, new_order_id
 from interrupt_support import assert_rollbacks_succeeded, cleanup_removes, interrupt_run, sigkilled_after
 from stack_support import Stack
+from support import wait_until
 
 from chaosext.dns import actions, probes
 from chaosext.faults import markers
@@ -110,11 +111,11 @@ def test_failures_make_clients_fail_safely_and_rollback_recovers(
     assert took < 5, f"checkout took {took:.1f}s under {failure}"
     actions.remove_dns_faults(NAME, configuration=cfg)
     assert probes.resolve(NAME, samples=1, configuration=cfg)["rcode"] == "NOERROR"
-    wait_for(
+    wait_until(
+        "checkout to recover after the DNS fault was removed",
         lambda: checkout(stack.url("checkout"), new_order_id("dnsback")).status_code == 201,
         timeout=30,
         interval=0.5,
-        what="checkout to recover after the DNS fault was removed",
     )
 
 
@@ -122,13 +123,13 @@ def test_fault_expires_by_itself(stack: Stack) -> None:
     cfg = _cfg(stack)
     record = actions.fail_dns(NAME, failure="servfail", duration=2, configuration=cfg)
     assert probes.resolve(NAME, samples=1, configuration=cfg)["rcode"] == "SERVFAIL"
-    wait_for(
+    wait_until(
+        "the DNS fault to expire",
         lambda: probes.resolve(NAME, samples=1, configuration=cfg)["rcode"] == "NOERROR",
         timeout=6,
         interval=0.1,
-        what="the DNS fault to expire",
     )
-    wait_for(lambda: markers.load(record["id"]) is None, timeout=6, what="the reaper to drop the marker")
+    wait_until("the reaper to drop the marker", lambda: markers.load(record["id"]) is None, timeout=6)
     assert time.time() - record["started_at"] < 2 + 4
 
 

@@ -4,25 +4,18 @@ server on UDP, a real faults file, real queries."""
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from e2e.helpers import wait_for
+from support import free_port, wait_until
 
 from chaosext.dns import probes, server
 from chaosext.dns.faultsfile import FaultsFileWatcher, dump_faults
 
 NAME = "payment.chaosext.test"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -33,7 +26,7 @@ def dns_with_file(tmp_path: Path) -> Iterator[tuple[str, Path, server.FaultStore
     resolver = server.StackResolver(
         server.Records(None, server.DEFAULT_ZONE), store, server.Metrics(store), None
     )
-    port = _free_port()
+    port = free_port()
     dns_server = server.DNSServer(resolver, address="127.0.0.1", port=port, logger=server._QuietLogger())
     dns_server.start_thread()
     watcher = FaultsFileWatcher(faults_file, store, interval=0.2)
@@ -64,19 +57,19 @@ def test_delay_from_the_file_is_served_within_5_percent_then_removed(
         "fault_id": "dns-t1",
     }
     _write(path, {NAME: entry})
-    wait_for(
+    wait_until(
+        "the file's delay to be applied",
         lambda: probes.resolve(NAME, server=addr, samples=1)["latency_ms"] > 200,
         timeout=5,
-        what="the file's delay to be applied",
     )
     seen = probes.resolve(NAME, server=addr, samples=5)
     assert abs(seen["latency_ms"] - base - 300) <= 15, seen
     assert seen["answers"] == ["127.0.0.1"]
     _write(path, {})
-    wait_for(
+    wait_until(
+        "the delay to go when its entry is removed",
         lambda: probes.resolve(NAME, server=addr, samples=1)["latency_ms"] < base + 50,
         timeout=5,
-        what="the delay to go when its entry is removed",
     )
 
 
@@ -90,18 +83,14 @@ def test_failure_kinds_and_expired_entries(dns_with_file: tuple[str, Path, serve
             "other.chaosext.test": {"kind": "nxdomain", "expires_at": now - 1, "fault_id": "dns-old"},
         },
     )
-    wait_for(
-        lambda: probes.resolve(NAME, server=addr, samples=1)["rcode"] == "SERVFAIL",
-        timeout=5,
-        what="SERVFAIL from the file",
-    )
+    wait_until("SERVFAIL from the file", lambda: probes.resolve(NAME, server=addr, samples=1)["rcode"] == "SERVFAIL", timeout=5)
     assert set(store.active()) == {NAME}, "an expired entry must be ignored"
     _write(path, {NAME: {"kind": "servfail", "expires_at": time.time() + 1.0, "fault_id": "dns-t3"}})
     # the entry ends at its expires_at even though nobody edits the file again
-    wait_for(
+    wait_until(
+        "the fault to end at its expires_at",
         lambda: probes.resolve(NAME, server=addr, samples=1)["rcode"] == "NOERROR",
         timeout=5,
-        what="the fault to end at its expires_at",
     )
 
 
@@ -110,19 +99,15 @@ def test_a_malformed_file_keeps_the_current_faults(
 ) -> None:
     addr, path, store = dns_with_file
     _write(path, {NAME: {"kind": "nxdomain", "expires_at": time.time() + 60}})
-    wait_for(
-        lambda: probes.resolve(NAME, server=addr, samples=1)["rcode"] == "NXDOMAIN",
-        timeout=5,
-        what="NXDOMAIN from the file",
-    )
+    wait_until("NXDOMAIN from the file", lambda: probes.resolve(NAME, server=addr, samples=1)["rcode"] == "NXDOMAIN", timeout=5)
     path.write_text("{not json")
     watcher = FaultsFileWatcher(path, server.FaultStore())  # what the server's watcher reads now
-    wait_for(lambda: dns_text(path) == "{not json", timeout=5, what="the malformed file to be in place")
+    wait_until("the malformed file to be in place", lambda: dns_text(path) == "{not json", timeout=5)
     watcher.poll()  # a malformed file is logged and ignored, it does not raise
     assert probes.resolve(NAME, server=addr, samples=1)["rcode"] == "NXDOMAIN"
     assert set(store.active()) == {NAME}
     path.unlink()
-    wait_for(lambda: not store.active(), timeout=5, what="a missing file to mean no faults")
+    wait_until("a missing file to mean no faults", lambda: not store.active(), timeout=5)
 
 
 def test_the_server_command_line_polls_a_faults_file(tmp_path: Path) -> None:
@@ -134,7 +119,7 @@ def test_the_server_command_line_polls_a_faults_file(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    port, control = _free_port(), _free_port()
+    port, control = free_port(), free_port()
     path = tmp_path / "faults.json"
     _write(path, {NAME: {"kind": "delay", "delay_ms": 250, "expires_at": time.time() + 60}})
     proc = subprocess.Popen(
@@ -153,8 +138,11 @@ def test_the_server_command_line_polls_a_faults_file(tmp_path: Path) -> None:
     try:
         addr = f"127.0.0.1:{port}"
         # a timed-out query is a result too: wait for answers (the process may still be starting)
-        wait_for(lambda: probes.resolve(NAME, server=addr, samples=1, timeout=2)["resolved"], timeout=20,
-                 what="the server to answer")
+        wait_until(
+            "the server to answer",
+            lambda: probes.resolve(NAME, server=addr, samples=1, timeout=2)["resolved"],
+            timeout=20,
+        )
         seen = probes.resolve(NAME, server=addr, samples=3, timeout=2)
         assert abs(seen["latency_ms"] - 250) <= 13, json.dumps(seen)
     finally:

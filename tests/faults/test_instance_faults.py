@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 from chaoslib.exceptions import ActivityFailed
-from e2e.helpers import checkout, new_order_id, wait_checkout_healthy, wait_for
+from e2e.helpers import checkout, new_order_id, wait_checkout_healthy
 from stack_support import Stack
+from support import wait_until
 
 from chaosext.faults import markers
 from chaosext.instance import actions, probes
@@ -59,9 +60,12 @@ def test_kill_one_payment_instance_is_replaced_and_traffic_holds(stack: Stack) -
         result = actions.kill_instances("payment-service", count=1, configuration=LOCAL)
         victim = result["killed"][0]
         assert victim["pid"] == before[victim["instance"]] and victim["signal"] == "SIGKILL"
-        wait_for(lambda: _pids("payment-service")[victim["instance"]] not in (0, victim["pid"]),
-                 timeout=30, what="the supervisor to restart the killed instance")
-        wait_for(lambda: len(stream.codes) >= 30, timeout=30, what="30 checkouts during the kill")
+        wait_until(
+            "the supervisor to restart the killed instance",
+            lambda: _pids("payment-service")[victim["instance"]] not in (0, victim["pid"]),
+            timeout=30,
+        )
+        wait_until("30 checkouts during the kill", lambda: len(stream.codes) >= 30, timeout=30)
     assert not stream.failures, f"{len(stream.failures)} of {len(stream.codes)} checkouts failed"
 
 
@@ -71,10 +75,13 @@ def test_stop_instance_for_a_duration_comes_back_by_itself(stack: Stack) -> None
     states = {r["instance"]: r["state"] for r in probes.instances_ready("checkout-api", configuration=LOCAL)["instances"]}
     assert states[stopped] == "STOPPED"
     assert checkout(stack.url("checkout"), new_order_id("one-down")).status_code // 100 == 2
-    wait_for(lambda: probes.instances_ready("checkout-api", configuration=LOCAL)["ready"] == 2,
-             timeout=10, what="the stopped instance to be started when the fault expires")
+    wait_until(
+        "the stopped instance to be started when the fault expires",
+        lambda: probes.instances_ready("checkout-api", configuration=LOCAL)["ready"] == 2,
+        timeout=10,
+    )
     # the reaper undoes the fault first and drops its marker after: the marker goes a moment later
-    wait_for(lambda: markers.load(record["id"]) is None, timeout=5, what="the reaper to drop the marker")
+    wait_until("the reaper to drop the marker", lambda: markers.load(record["id"]) is None, timeout=5)
 
 
 @pytest.mark.parametrize(

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e.helpers import wait_for
 from interrupt_support import assert_rollbacks_succeeded, cleanup_removes, interrupt_run, sigkilled_after
 from stack_support import Stack
+from support import wait_until
 
 from chaosext.config import local as config_local
 from chaosext.faults import markers
@@ -118,7 +118,7 @@ def test_signal_mid_fault_runs_the_rollback(stack: Stack, tmp_path: Path, family
     journal, out = interrupt_run(_experiment(tmp_path, fault), tmp_path / "j.json", sig,
                                  ready=lambda: fault.active() and markers.list_markers(family=family),
                                  what=f"the {family} fault to be active and recorded")
-    wait_for(fault.restored, timeout=30, what=f"the {family} fault to be undone; chaos said: {out[-1500:]}")
+    wait_until(f"the {family} fault to be undone; chaos said: {out[-1500:]}", fault.restored, timeout=30)
     assert markers.list_markers(family=family) == []
     assert_rollbacks_succeeded(journal)
 
@@ -130,5 +130,5 @@ def test_sigkill_mid_fault_then_cleanup_removes_it(stack: Stack, family: str) ->
                     f"m.{fault.func}(configuration={LOCAL!r}, **{fault.arguments!r}); os.kill(os.getpid(), signal.SIGKILL)")
     assert fault.active() and len(markers.list_markers(family=family)) == 1
     cleanup_removes(1)
-    wait_for(fault.restored, timeout=30, what=f"the {family} fault to be undone by cleanup")
+    wait_until(f"the {family} fault to be undone by cleanup", fault.restored, timeout=30)
     assert markers.list_markers(family=family) == []

@@ -20,9 +20,10 @@ from typing import Any
 import pytest
 import requests
 from chaoslib.exceptions import ActivityFailed
-from e2e.helpers import produce_raw, wait_for
+from e2e.helpers import produce_raw
 from interrupt_support import assert_rollbacks_succeeded, cleanup_removes, interrupt_run, sigkilled_after
 from stack_support import Stack
+from support import wait_until
 
 from chaosext.faults import markers
 from chaosext.kafka import actions, probes
@@ -67,14 +68,14 @@ def _accepts(port: int) -> bool:
 
 def _healthy_cluster() -> None:
     """Every broker back, nothing under-replicated, the consumer running: the steady state."""
-    wait_for(
+    wait_until(
+        "every broker program RUNNING",
         lambda: all(_state(f"kafka-{i}")["statename"] == "RUNNING" for i in (1, 2, 3)),
-        60,
-        what="every broker program RUNNING",
+        timeout=60,
     )
     assert probes.brokers_online(expected=3, timeout=90, configuration=CFG) == 3
     assert probes.under_replicated_partitions(timeout=120, configuration=CFG) == 0
-    wait_for(lambda: _state("order-consumer")["statename"] == "RUNNING", 30, what="order-consumer RUNNING")
+    wait_until("order-consumer RUNNING", lambda: _state("order-consumer")["statename"] == "RUNNING", timeout=30)
 
 
 @pytest.fixture(autouse=True)
@@ -109,9 +110,7 @@ def _processed(stack: Stack) -> dict[str, Any]:
 
 
 def _caught_up() -> None:
-    wait_for(
-        lambda: probes.consumer_lag(configuration=CFG) == 0, 90, what="the order-consumer lag to reach 0"
-    )
+    wait_until("the order-consumer lag to reach 0", lambda: probes.consumer_lag(configuration=CFG) == 0, timeout=90)
 
 
 def _proc_state(pid: int) -> str:
@@ -142,17 +141,17 @@ def test_killing_the_leader_of_a_partition_makes_it_unreachable_and_rollback_res
         assert not _accepts(_broker_port(leader))
         assert _state(f"kafka-{leader}")["statename"] == "STOPPED"
         # the cluster sees it: orders-0 gets another leader, partitions lose an in-sync replica
-        wait_for(
+        wait_until(
+            "orders-0 to elect a new leader",
             lambda: probes.partition_leader("orders", 0, configuration=CFG) != leader,
-            60,
-            what="orders-0 to elect a new leader",
+            timeout=60,
         )
-        wait_for(
+        wait_until(
+            "partitions to be under-replicated",
             lambda: probes.under_replicated_partitions(configuration=CFG) > 0,
-            60,
-            what="partitions to be under-replicated",
+            timeout=60,
         )
-        wait_for(lambda: probes.brokers_online(configuration=CFG) == 2, 60, what="2 brokers online")
+        wait_until("2 brokers online", lambda: probes.brokers_online(configuration=CFG) == 2, timeout=60)
         during = actions.produce_canaries(tag, count=10, interval_s=0.1, configuration=CFG)
         assert during["acknowledged"] == 10, during
         time.sleep(1.0)  # the fault is held: still down a while later
@@ -174,15 +173,15 @@ def test_graceful_stop_shuts_down_cleanly_and_expires_by_itself(stack: Stack) ->
     assert not _accepts(_broker_port(3))
     assert _state("kafka-3")["statename"] == "STOPPED"
     # supervisord may still be writing the last lines, and may have rotated the log meanwhile
-    wait_for(
+    wait_until(
+        "a controlled shutdown in the broker's log",
         lambda: re.search(r"shut ?down complete", _log_since(log, size), re.I),
-        15,
-        what="a controlled shutdown in the broker's log",
+        timeout=15,
     )
-    wait_for(lambda: _state("kafka-3")["statename"] == "RUNNING", 8 + 20, what="kafka-3 restarted at expiry")
+    wait_until("kafka-3 restarted at expiry", lambda: _state("kafka-3")["statename"] == "RUNNING", timeout=8 + 20)
     assert time.time() - record["started_at"] < 8 + 20
-    wait_for(lambda: _accepts(_broker_port(3)), 60, what="kafka-3 accepting connections")
-    wait_for(lambda: markers.load(record["id"]) is None, 5, what="the reaper to drop the marker")
+    wait_until("kafka-3 accepting connections", lambda: _accepts(_broker_port(3)), timeout=60)
+    wait_until("the reaper to drop the marker", lambda: markers.load(record["id"]) is None, timeout=5)
 
 
 # ---- consumer lag ----------------------------------------------------------------------------------
@@ -194,13 +193,13 @@ def test_pausing_the_consumer_grows_lag_and_rollback_drains_it(stack: Stack) -> 
         assert not _accepts(int(stack.url("order_consumer").rsplit(":", 1)[1]))
         ids = _orders(stack, 6)
         assert probes.consumer_lag(configuration=CFG) == 6
-        wait_for(lambda: probes.consumer_lag_seconds(configuration=CFG) >= 2.0, 30, what="time lag >= 2 s")
+        wait_until("time lag >= 2 s", lambda: probes.consumer_lag_seconds(configuration=CFG) >= 2.0, timeout=30)
     finally:
         removed = actions.restore_kafka("consumer-pause", configuration=CFG)
     assert [r["id"] for r in removed] == [record["id"]]
     _caught_up()
     assert probes.consumer_lag_seconds(configuration=CFG) == 0.0
-    wait_for(lambda: set(ids) <= set(_processed(stack)["orders"]), 60, what="every paused order processed")
+    wait_until("every paused order processed", lambda: set(ids) <= set(_processed(stack)["orders"]), timeout=60)
 
 
 def test_slowing_the_consumer_freezes_it_for_the_share_asked_and_rollback_continues_it(stack: Stack) -> None:
@@ -218,9 +217,7 @@ def test_slowing_the_consumer_freezes_it_for_the_share_asked_and_rollback_contin
     assert _frozen_share(pid, 0.5) == 0.0
     assert int(_state("order-consumer")["pid"]) == pid  # the same process, continued, not restarted
     ids = _orders(stack, 2)
-    wait_for(
-        lambda: set(ids) <= set(_processed(stack)["orders"]), 60, what="orders processed after the slow-down"
-    )
+    wait_until("orders processed after the slow-down", lambda: set(ids) <= set(_processed(stack)["orders"]), timeout=60)
 
 
 # ---- duplicate delivery ----------------------------------------------------------------------------
@@ -237,10 +234,10 @@ def test_rewinding_by_messages_redelivers_them_and_nothing_is_processed_twice(st
     moved = record["redelivered_total"]
     assert moved == sum(min(2, p["before"] - p["log_start"]) for p in record["partitions"]) and moved > 0
     # victim's side: the consumer gets those messages again (its duplicate counter), charges nothing twice
-    wait_for(
+    wait_until(
+        f"{moved} redelivered messages seen by the consumer",
         lambda: _consumer_metric(stack, "orders_duplicate_total") >= duplicates + moved,
-        90,
-        what=f"{moved} redelivered messages seen by the consumer",
+        timeout=90,
     )
     _caught_up()
     assert _processed(stack)["processed_more_than_once"] == []
@@ -257,10 +254,10 @@ def test_rewinding_to_a_timestamp_redelivers_what_came_after_it(stack: Stack) ->
     record = actions.rewind_consumer_group(to_timestamp=since, configuration=CFG)
     duplicates = 0.0  # a new consumer process (see above)
     assert record["redelivered_total"] == len(later)
-    wait_for(
+    wait_until(
+        "the orders after the timestamp redelivered",
         lambda: _consumer_metric(stack, "orders_duplicate_total") >= duplicates + len(later),
-        90,
-        what="the orders after the timestamp redelivered",
+        timeout=90,
     )
 
 
@@ -276,7 +273,7 @@ def test_malformed_event_goes_to_the_dlq_without_a_crash_loop(stack: Stack, kind
     _caught_up()
     assert int(_state("order-consumer")["pid"]) == pid and _state("order-consumer")["statename"] == "RUNNING"
     ids = _orders(stack, 1)
-    wait_for(lambda: set(ids) <= set(_processed(stack)["orders"]), 60, what="the next good order processed")
+    wait_until("the next good order processed", lambda: set(ids) <= set(_processed(stack)["orders"]), timeout=60)
 
 
 # ---- bad arguments ---------------------------------------------------------------------------------
@@ -407,7 +404,7 @@ def test_signal_mid_fault_runs_the_rollback(
     assert markers.list_markers(family="kafka") == [], out[-2000:]
     assert_rollbacks_succeeded(journal)
     if method is KILL_BROKER:
-        wait_for(lambda: _accepts(_broker_port(2)), 60, what="broker 2 back")
+        wait_until("broker 2 back", lambda: _accepts(_broker_port(2)), timeout=60)
     else:
         pid = int(_state("order-consumer")["pid"])
         assert _frozen_share(pid, 0.5) == 0.0
@@ -425,7 +422,7 @@ def test_sigkill_leaves_a_marker_that_cleanup_removes(stack: Stack, method: dict
     cleanup_removes(1)
     assert markers.list_markers(family="kafka") == []
     if method is KILL_BROKER:
-        wait_for(lambda: _accepts(_broker_port(2)), 60, what="broker 2 back after cleanup")
+        wait_until("broker 2 back after cleanup", lambda: _accepts(_broker_port(2)), timeout=60)
     else:
         pid = int(_state("order-consumer")["pid"])
         assert _frozen_share(pid, 0.5) == 0.0

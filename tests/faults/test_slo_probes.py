@@ -8,8 +8,8 @@ from typing import Any, cast
 
 import pytest
 from chaoslib.exceptions import ActivityFailed
-from e2e.helpers import wait_for
 from stack_support import Stack
+from support import wait_until
 
 from chaosext.dependency import actions as dependency
 from chaosext.slo import budget, probes, queries
@@ -33,16 +33,14 @@ def load(stack: Stack) -> Iterator[str]:
 
 
 def test_latency_quantiles_follow_an_injected_dependency_latency(stack: Stack, load: str) -> None:
-    wait_for(
-        lambda: 0 < probes.latency_quantile_ms(0.5, window="5s") < 200, timeout=30, what="a fast steady state"
-    )
+    wait_until("a fast steady state", lambda: 0 < probes.latency_quantile_ms(0.5, window="5s") < 200, timeout=30)
     assert probes.latency_below(1000, window="5s") is True
     # each checkout makes two trips through the payment path's latency (TLS handshake, answer)
     dependency.add_latency("payment", latency_ms=250, duration=60)
-    p50 = wait_for(
+    p50 = wait_until(
+        "p50 to show the latency",
         lambda: (v := probes.latency_quantile_ms(0.5, window="5s")) > 400 and v,
         timeout=30,
-        what="p50 to show the latency",
     )
     assert p50 < 1000
     p95 = probes.latency_quantile_ms(0.95, window="5s")
@@ -50,26 +48,21 @@ def test_latency_quantiles_follow_an_injected_dependency_latency(stack: Stack, l
     assert p50 <= p95 <= p99
     assert probes.latency_below(400, window="5s") is False
     dependency.remove_dependency_faults()
-    wait_for(
-        lambda: probes.latency_quantile_ms(0.99, window="5s") < 300,
-        timeout=30,
-        what="p99 to recover after the rollback",
-    )
+    wait_until("p99 to recover after the rollback", lambda: probes.latency_quantile_ms(0.99, window="5s") < 300, timeout=30)
 
 
 def test_error_ratios_breaker_and_budget_follow_a_dependency_outage(stack: Stack, load: str) -> None:
     # a breaker leaves the open state only on a call: the load makes those calls
-    wait_for(lambda: probes.circuit_breaker_closed(), timeout=45, what="closed breakers")
+    wait_until("closed breakers", lambda: probes.circuit_breaker_closed(), timeout=45)
     assert probes.error_ratio(window="10s") < 0.01
     dependency.take_dependency_down("payment", duration=60)
-    wait_for(lambda: probes.error_ratio(window="5s") > 0.5, timeout=30, what="5xx ratio to rise")
+    wait_until("5xx ratio to rise", lambda: probes.error_ratio(window="5s") > 0.5, timeout=30)
     assert probes.error_ratio_below(0.02, window="5s") is False
     # the business ratio comes from another counter, scraped on its own: it crosses 0.5 a scrape later
-    wait_for(lambda: probes.error_ratio(window="5s", kind="business") > 0.5, timeout=15,
-             what="business error ratio to rise")
-    wait_for(lambda: probes.dependency_error_ratio(window="5s") > 0.5, timeout=30, what="dependency errors")
+    wait_until("business error ratio to rise", lambda: probes.error_ratio(window="5s", kind="business") > 0.5, timeout=15)
+    wait_until("dependency errors", lambda: probes.dependency_error_ratio(window="5s") > 0.5, timeout=30)
     assert probes.dependency_error_ratio_below(0.05, window="5s") is False
-    wait_for(lambda: probes.circuit_breaker_state() == 1, timeout=30, what="an open breaker")
+    wait_until("an open breaker", lambda: probes.circuit_breaker_state() == 1, timeout=30)
     assert probes.circuit_breaker_closed() is False
     # the burn is the window's error ratio over the budget, scaled to the period
     burn = probes.error_budget_burn(target=0.999, window="10s", period="1h")
@@ -79,15 +72,15 @@ def test_error_ratios_breaker_and_budget_follow_a_dependency_outage(stack: Stack
     assert burn == pytest.approx(budget.budget_burn(ratio, 0.999, 10, 3600), rel=0.25)
     assert probes.error_budget_burn_below(0.01, window="10s", period="1h") is False
     dependency.remove_dependency_faults()
-    wait_for(lambda: probes.circuit_breaker_closed(), timeout=45, what="breakers to close after the rollback")
-    wait_for(lambda: probes.error_ratio(window="5s") < 0.01, timeout=30, what="5xx ratio to recover")
+    wait_until("breakers to close after the rollback", lambda: probes.circuit_breaker_closed(), timeout=45)
+    wait_until("5xx ratio to recover", lambda: probes.error_ratio(window="5s") < 0.01, timeout=30)
 
 
 def test_consumer_lag_probes_return_numbers(stack: Stack, load: str) -> None:
-    wait_for(
+    wait_until(
+        "checkout traffic in Prometheus",
         lambda: probes.query_value('sum(rate(http_requests_total{job="checkout-api"}[5s]))') > 5,
         timeout=30,
-        what="checkout traffic in Prometheus",
     )
     assert probes.consumer_lag_messages() >= 0
     lag = probes.consumer_lag_seconds()

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 from chaoslib.exceptions import ActivityFailed
-from e2e.helpers import checkout, new_order_id, wait_checkout_healthy, wait_for
+from e2e.helpers import checkout, new_order_id, wait_checkout_healthy
 from stack_support import Stack, chaosext
+from support import wait_until
 
 from chaosext.faults import markers
 from chaosext.instance import probes as instance_probes
@@ -44,16 +45,19 @@ def test_cpu_stress_throttles_one_replica_inside_its_quota_and_rollback_restores
     members = cgroups.members(group)
     assert pid in members and replica["stressor_pid"] in members and len(members) >= 3  # + 2 workers
 
-    stats = wait_for(lambda: [r for r in probes.stress_status("payment-service")[0]["replicas"]
-                              if r.get("nr_throttled", 0) >= 5],
-                     timeout=20, what="the replica's quota to throttle it")
+    stats = wait_until(
+        "the replica's quota to throttle it",
+        lambda: [r for r in probes.stress_status("payment-service")[0]["replicas"]
+                 if r.get("nr_throttled", 0) >= 5],
+        timeout=20,
+    )
     assert stats[0]["throttled_s"] > 0
     # the starved replica still answers its health check and checkouts still succeed
     wait_checkout_healthy(stack.url("checkout"), in_a_row=5)
 
     actions.remove_stress("payment-service")
     assert _cgroup_of(pid, "cpu") == home and _cgroup_of(pid, "memory").name != group.name
-    wait_for(_nothing_left, timeout=10, what="stress-ng, the cgroups and the marker to be gone")
+    wait_until("stress-ng, the cgroups and the marker to be gone", _nothing_left, timeout=10)
     assert _pid("payment-service-1") == pid  # stressed, never restarted
 
 
@@ -64,17 +68,20 @@ def test_memory_stress_fills_the_replica_group_up_to_its_limit(stack: Stack) -> 
     group = _cgroup_of(pid, "memory")
     assert group.name == f"chaosext-{result['id']}"
     assert int((group / "memory.limit_in_bytes").read_text()) == 256 * 2**20
-    wait_for(lambda: probes.stress_status()[0]["replicas"][0].get("memory_bytes", 0) >= 96 * 2**20,
-             timeout=20, what="the group to hold the stressor's 96 MiB")
+    wait_until(
+        "the group to hold the stressor's 96 MiB",
+        lambda: probes.stress_status()[0]["replicas"][0].get("memory_bytes", 0) >= 96 * 2**20,
+        timeout=20,
+    )
     assert checkout(stack.url("checkout"), new_order_id("mem")).status_code // 100 == 2
     actions.remove_stress()
-    wait_for(_nothing_left, timeout=10, what="stress-ng, the cgroups and the marker to be gone")
+    wait_until("stress-ng, the cgroups and the marker to be gone", _nothing_left, timeout=10)
 
 
 def test_stress_ends_by_itself_at_its_duration(stack: Stack) -> None:
     result = actions.stress_cpu("payment-service", workers=1, load=20, duration=2, configuration=LOCAL)
     assert markers.load(result["id"]) is not None and local.stressor_pids()
-    wait_for(_nothing_left, timeout=20, what="the reaper to undo the expired stress")
+    wait_until("the reaper to undo the expired stress", _nothing_left, timeout=20)
 
 
 @pytest.mark.parametrize(
@@ -114,4 +121,4 @@ def test_cleanup_finds_stress_whose_marker_was_lost(stack: Stack) -> None:
     report = "".join(out.stderr.split())
     assert f"cgroup={group},processes=3,stressors=2" in report, out.stderr  # replica, stress-ng + its worker
     assert _cgroup_of(pid, "cpu") == group.parent
-    wait_for(_nothing_left, timeout=10, what="stress-ng and the cgroups to be gone")
+    wait_until("stress-ng and the cgroups to be gone", _nothing_left, timeout=10)

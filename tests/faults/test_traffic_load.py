@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,9 +16,9 @@ from typing import Any
 import pytest
 import requests
 from chaoslib.exceptions import ActivityFailed
-from e2e.helpers import wait_for
 from interrupt_support import assert_rollbacks_succeeded, cleanup_removes, interrupt_run, sigkilled_after
 from stack_support import Stack
+from support import free_port, wait_until
 
 from chaosext.dependency import actions as dependency
 from chaosext.faults import markers
@@ -35,18 +34,11 @@ def _vegeta() -> None:
     install_traffic_tools(lambda line: print(line, file=sys.stderr))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @contextmanager
 def toxic_path(stack: Stack, toxic: dict[str, Any] | None) -> Iterator[str]:
     """A temporary Toxiproxy path to the checkout frontend, with ``toxic`` on it; yields its URL."""
     api = stack.url("toxiproxy")
-    name, port = f"test-traffic-{os.getpid()}-{time.monotonic_ns()}", _free_port()
+    name, port = f"test-traffic-{os.getpid()}-{time.monotonic_ns()}", free_port()
     upstream = stack.url("checkout").removeprefix("http://")
     resp = requests.post(
         f"{api}/proxies", timeout=5, json={"name": name, "listen": f"127.0.0.1:{port}", "upstream": upstream}
@@ -64,9 +56,7 @@ def toxic_path(stack: Stack, toxic: dict[str, Any] | None) -> Iterator[str]:
 
 def _finished(run_id: str, timeout: float) -> dict[str, Any]:
     run = load_run(run_id)
-    wait_for(
-        lambda: not vegeta.alive(run.pid), timeout=timeout, interval=0.2, what=f"load run {run_id} to end"
-    )
+    wait_until(f"load run {run_id} to end", lambda: not vegeta.alive(run.pid), timeout=timeout, interval=0.2)
     return probes.load_report(run_id)
 
 
@@ -131,7 +121,7 @@ def test_timeouts_and_refused_connections_count_as_errors(stack: Stack) -> None:
         )
     assert hung["outcomes"] == {"timeout": 20}, hung
     refused_run = actions.start_load(
-        rate=10, duration=2, scenario="catalog", base_url=f"http://127.0.0.1:{_free_port()}"
+        rate=10, duration=2, scenario="catalog", base_url=f"http://127.0.0.1:{free_port()}"
     )
     refused = _finished(refused_run["run_id"], 30)
     assert refused["outcomes"] == {"refused": 20}, refused
@@ -173,7 +163,7 @@ def test_probe_arguments_are_checked(stack: Stack) -> None:
 def test_stop_load_stops_a_running_attack_at_once(stack: Stack) -> None:
     record = actions.start_load(rate=20, duration=300, scenario="catalog")
     pid = record["run"]["pid"]
-    wait_for(lambda: probes.load_report(record["run_id"])["requests"] >= 20, timeout=20, what="some load")
+    wait_until("some load", lambda: probes.load_report(record["run_id"])["requests"] >= 20, timeout=20)
     started = time.monotonic()
     stopped = actions.stop_load()
     assert time.monotonic() - started < 6
@@ -270,7 +260,7 @@ def test_sigkill_leaves_a_marker_that_cleanup_removes(stack: Stack) -> None:
         m.id for m in markers.list_markers(family="traffic") if load_run(m.id).pid == pid
     ]
     cleanup_removes(1)
-    wait_for(lambda: not vegeta.alive(pid), timeout=10, what="the orphaned attack to stop")
+    wait_until("the orphaned attack to stop", lambda: not vegeta.alive(pid), timeout=10)
     assert markers.list_markers(family="traffic") == []
 
 
@@ -279,11 +269,11 @@ def test_load_ends_by_itself_and_the_reaper_clears_its_marker(stack: Stack) -> N
     _finished(record["run_id"], timeout=20)
     expires = record["expires_at"]
     assert expires - record["started_at"] <= 1 + actions.STOP_GRACE_S + 1
-    wait_for(
+    wait_until(
+        "the reaper to clear the finished run's marker",
         lambda: markers.load(record["run_id"]) is None,
         timeout=actions.STOP_GRACE_S + 10,
         interval=0.5,
-        what="the reaper to clear the finished run's marker",
     )
     assert dependency.remove_dependency_faults() == []
 

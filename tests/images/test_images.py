@@ -19,12 +19,11 @@ import socket
 import ssl
 import subprocess
 import sys
-import time
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import dns.message
 import dns.query
@@ -32,6 +31,7 @@ import dns.rdatatype
 import pytest
 import requests
 import yaml
+from support import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 BASE = REPO / "cluster" / "base"
@@ -41,7 +41,6 @@ TAG = "pytest"
 PYTHON_BASE = "chaosext/python:3.11-bookworm"
 KAFKA_CLUSTER_NAME = f"kafka-0.kafka-headless.{NAMESPACE}.svc.cluster.local"
 PAYMENT_NAME = "payment.chaosext.test"
-T = TypeVar("T")
 
 
 def _docker_answers() -> bool:
@@ -61,23 +60,6 @@ def docker(*args: str, timeout: float = 120, check: bool = True) -> subprocess.C
     if check:
         assert proc.returncode == 0, f"docker {' '.join(args)}: exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
     return proc
-
-
-def wait_for(what: str, probe: Callable[[], T | None], timeout: float, on_timeout: Callable[[], str] = str) -> T:
-    """Poll `probe` until it returns something truthy; at the deadline fail naming `what`."""
-    deadline = time.monotonic() + timeout
-    last: object = None
-    while True:
-        try:
-            value = probe()
-            if value:
-                return value
-            last = value
-        except Exception as exc:  # not up yet
-            last = exc
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout:.0f} s (last: {last!r})\n{on_timeout()}")
-        time.sleep(0.25)
 
 
 # --- the manifests ---------------------------------------------------------------------------------
@@ -302,8 +284,12 @@ def kafka(pods: Containers, objects: list[dict[str, Any]]) -> str:
     """kafka-0 started by the manifest's own start.sh (ConfigMap kafka-start), single broker."""
     pods.start("kafka", objects, "StatefulSet", "kafka", pod_name="kafka-0", env=SINGLE_BROKER,
                aliases=(KAFKA_CLUSTER_NAME, "kafka"))
-    wait_for("Kafka's client port (the readiness probe)", lambda: _tcp_open(pods, "kafka", 9092), 180,
-             lambda: pods.logs("kafka"))
+    wait_until(
+        "Kafka's client port (the readiness probe)",
+        lambda: _tcp_open(pods, "kafka", 9092),
+        timeout=180,
+        on_timeout=lambda: pods.logs("kafka"),
+    )
     return "kafka"
 
 
@@ -323,8 +309,12 @@ def topics(pods: Containers, objects: list[dict[str, Any]], kafka: str) -> subpr
 @pytest.fixture(scope="module")
 def redis(pods: Containers, objects: list[dict[str, Any]]) -> str:
     pods.start("redis", objects, "Deployment", "redis", pod_name="redis-0", aliases=("redis",))
-    wait_for("redis-cli ping (the readiness probe)",
-             lambda: pods.exec("redis", "redis-cli", "ping").stdout.strip() == "PONG", 60, lambda: pods.logs("redis"))
+    wait_until(
+        "redis-cli ping (the readiness probe)",
+        lambda: pods.exec("redis", "redis-cli", "ping").stdout.strip() == "PONG",
+        timeout=60,
+        on_timeout=lambda: pods.logs("redis"),
+    )
     return "redis"
 
 
@@ -467,7 +457,7 @@ def test_a_service_image_starts_as_its_manifest_says_and_answers_healthz(
     pods.start(short, objects, "Deployment", service, pod_name=f"{service}-alone", secrets=secrets, alone=True)
     get = _getter(pods, short, service, tls)
     try:
-        status, body = wait_for(f"{service} /healthz", lambda: get("/healthz"), 60, lambda: pods.logs(short))
+        status, body = wait_until(f"{service} /healthz", lambda: get("/healthz"), timeout=60, on_timeout=lambda: pods.logs(short))
         assert (status, body) == (200, {"status": "ok"})
         status, body = get("/readyz")
         assert status == 503 and body["ready"] is False, body
@@ -485,7 +475,12 @@ def test_the_chaosext_image_serves_the_dns_records_of_its_manifest(
 ) -> None:
     pods.start("dns", objects, "Deployment", "chaosext-dns", pod_name="chaosext-dns-0")
     control = pods.port("dns", 8053)
-    status, _ = wait_for("chaosext DNS /healthz", lambda: _http_get(control, "/healthz"), 60, lambda: pods.logs("dns"))
+    status, _ = wait_until(
+        "chaosext DNS /healthz",
+        lambda: _http_get(control, "/healthz"),
+        timeout=60,
+        on_timeout=lambda: pods.logs("dns"),
+    )
     assert status == 200
     query = dns.message.make_query(PAYMENT_NAME, dns.rdatatype.A)
     answer = dns.query.udp(query, "127.0.0.1", port=pods.port("dns", 5353, "udp"), timeout=5)
@@ -549,9 +544,12 @@ def test_prometheus_loads_the_clusters_config_and_becomes_ready(
                env={"KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": "6443"},
                extra=("-v", f"{account}:/var/run/secrets/kubernetes.io/serviceaccount:ro"))
     port = pods.port("prometheus", 9090)
-    wait_for("Prometheus /-/ready (the readiness probe)",
-             lambda: requests.get(f"http://127.0.0.1:{port}/-/ready", timeout=5).status_code == 200, 90,
-             lambda: pods.logs("prometheus"))
+    wait_until(
+        "Prometheus /-/ready (the readiness probe)",
+        lambda: requests.get(f"http://127.0.0.1:{port}/-/ready", timeout=5).status_code == 200,
+        timeout=90,
+        on_timeout=lambda: pods.logs("prometheus"),
+    )
     assert requests.get(f"http://127.0.0.1:{port}/-/healthy", timeout=5).status_code == 200
     build = requests.get(f"http://127.0.0.1:{port}/api/v1/status/buildinfo", timeout=5).json()["data"]
     assert build["version"] == "3.5.0"
@@ -567,9 +565,12 @@ def test_prometheus_loads_the_clusters_config_and_becomes_ready(
 def test_toxiproxy_serves_its_api_and_the_proxies_of_its_config(pods: Containers, objects: list[dict[str, Any]]) -> None:
     pods.start("toxiproxy", objects, "Deployment", "toxiproxy", pod_name="toxiproxy-0")
     port = pods.port("toxiproxy", 8474)
-    version = wait_for("Toxiproxy GET /version (the readiness probe)",
-                       lambda: requests.get(f"http://127.0.0.1:{port}/version", timeout=5), 60,
-                       lambda: pods.logs("toxiproxy"))
+    version = wait_until(
+        "Toxiproxy GET /version (the readiness probe)",
+        lambda: requests.get(f"http://127.0.0.1:{port}/version", timeout=5),
+        timeout=60,
+        on_timeout=lambda: pods.logs("toxiproxy"),
+    )
     assert version.status_code == 200
     proxies = requests.get(f"http://127.0.0.1:{port}/proxies", timeout=5).json()
     assert {name: (p["listen"].rsplit(":", 1)[1], p["upstream"], p["enabled"]) for name, p in proxies.items()} == {
@@ -597,7 +598,7 @@ def test_the_services_become_ready_with_kafka_and_redis(
             status, body = get("/readyz")
             return dict(body) if status == 200 else None
 
-        body = wait_for(f"{service} /readyz", ready, 120, lambda short=short: pods.logs(short))
+        body = wait_until(f"{service} /readyz", ready, timeout=120, on_timeout=lambda short=short: pods.logs(short))
         assert body["ready"] is True and body["checks"] and all(body["checks"].values()), body
 
 
@@ -605,14 +606,21 @@ def test_kafka_restarts_on_its_formatted_log_dir(pods: Containers, kafka: str, t
     """A container restart keeps the emptyDir: run finds it formatted and starts the broker anyway."""
     assert topics.returncode == 0
     docker("restart", "--time", "30", pods.name(kafka), timeout=120)
-    wait_for("Kafka's client port after the restart", lambda: _tcp_open(pods, kafka, 9092), 180, lambda: pods.logs(kafka))
+    wait_until(
+        "Kafka's client port after the restart",
+        lambda: _tcp_open(pods, kafka, 9092),
+        timeout=180,
+        on_timeout=lambda: pods.logs(kafka),
+    )
     logs = docker("logs", pods.name(kafka)).stdout
     assert "is already formatted" in logs, logs[-3000:]
     assert logs.count("===> Launching") == 2
-    listed = wait_for(
+    listed = wait_until(
         "the topics after the restart",
         lambda: {"orders", "orders.dlq"} <= set(pods.exec(kafka, "/opt/kafka/bin/kafka-topics.sh", "--bootstrap-server",
                                                             "localhost:9092", "--list").stdout.split()),
-        120, lambda: pods.logs(kafka))
+        timeout=120,
+        on_timeout=lambda: pods.logs(kafka),
+    )
     assert listed
 

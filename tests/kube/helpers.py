@@ -1,13 +1,13 @@
-"""Helpers for the control-plane tests: the fixture's object and a deadline-bound poll."""
+"""Helpers for the control-plane tests: the fixture's object, and the kind tests' deadline-bound poll."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import support
 from kubernetes import client
 
 T = TypeVar("T")
@@ -36,15 +36,9 @@ class Kube(Cluster):
 
 def wait_until(what: str, probe: Callable[[], T], done: Callable[[T], bool], timeout_s: float = 60.0,
                interval_s: float = 0.25) -> T:
-    """Poll PROBE until DONE(value) or the deadline; the assertion shows the last value seen."""
-    deadline = time.monotonic() + timeout_s
-    value = probe()
-    while not done(value):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what}; last seen: {value!r}")
-        time.sleep(interval_s)
-        value = probe()
-    return value
+    """The kind tests' form of ``support.wait_until`` (``done`` third, ``timeout_s``): a probe that
+    raises fails the test at once, as those tests expect."""
+    return support.wait_until(what, probe, timeout=timeout_s, interval=interval_s, done=done, retry_on=())
 
 
 def labels_selector(labels: dict[str, Any]) -> str:

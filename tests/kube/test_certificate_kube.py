@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 from chaoslib.exceptions import ActivityFailed
-from kube.helpers import Kube, wait_until
+from kube.helpers import Kube
 from kubernetes import client
+from support import wait_until
 
 from chaosext import kube as kubemod
 from chaosext.certificate import actions, probes
@@ -105,13 +106,13 @@ def _complete(kube: Kube, namespace: str) -> Any:
     return wait_until(
         "payment-service rollout to complete",
         lambda: kube.apps.read_namespaced_deployment("payment-service", namespace),
-        lambda d: (
+        timeout=90,
+        done=lambda d: (
             (d.status.observed_generation or 0) >= d.metadata.generation
             and (d.status.updated_replicas or 0) == 2
             and (d.status.available_replicas or 0) == 2
             and (d.status.replicas or 0) == 2
         ),
-        timeout_s=90,
     )
 
 
@@ -208,10 +209,10 @@ def test_expired_certificate_lands_in_the_secret_and_expires_by_itself(
     wait_until(
         "the reaper to restore the Secret",
         lambda: _secret(kube, namespace).data,
-        lambda data: data == tls["secret"].data,
-        timeout_s=20,
+        timeout=20,
+        done=lambda data: data == tls["secret"].data,
     )
-    wait_until("the marker to go", lambda: markers.load(record["id"]), lambda m: m is None, timeout_s=5)
+    wait_until("the marker to go", lambda: markers.load(record["id"]), timeout=5, done=lambda m: m is None)
 
 
 @pytest.mark.parametrize(

@@ -15,9 +15,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from kube.helpers import Kube, labels_selector, wait_until
+from kube.helpers import Kube, labels_selector
 from kubernetes import client, watch
 from kubernetes.client.exceptions import ApiException
+from support import wait_until
 
 from chaosext.localkube.versions import K8S_VERSION
 
@@ -64,8 +65,12 @@ def available(dep: Any) -> bool:
 
 def create_available_deployment(kube: Kube, namespace: str, name: str, replicas: int = 3) -> None:
     kube.apps.create_namespaced_deployment(namespace, deployment(name, replicas))
-    wait_until(f"deployment {name} Available with {replicas} replicas",
-               lambda: kube.apps.read_namespaced_deployment(name, namespace), available, 90)
+    wait_until(
+        f"deployment {name} Available with {replicas} replicas",
+        lambda: kube.apps.read_namespaced_deployment(name, namespace),
+        timeout=90,
+        done=available,
+    )
 
 
 def test_server_is_the_built_kubernetes_version(kube: Kube) -> None:
@@ -78,8 +83,12 @@ def test_server_is_the_built_kubernetes_version(kube: Kube) -> None:
 
 def test_deployment_of_three_becomes_available(kube: Kube, namespace: str) -> None:
     create_available_deployment(kube, namespace, "checkout")
-    pods = wait_until("3 Ready pods", lambda: ready_pods(kube, namespace, {"app": "checkout"}),
-                      lambda pods: len(pods) == 3)
+    pods = wait_until(
+        "3 Ready pods",
+        lambda: ready_pods(kube, namespace, {"app": "checkout"}),
+        timeout=60,
+        done=lambda pods: len(pods) == 3,
+    )
     # scheduled by kube-scheduler onto KWOK's fake nodes, Ready through KWOK's pod stage
     assert {p.spec.node_name for p in pods} <= {"kwok-node-0", "kwok-node-1", "kwok-node-2"}
     assert all(p.status.phase == "Running" and p.status.pod_ip for p in pods)
@@ -97,13 +106,20 @@ def test_deleted_pod_is_recreated(kube: Kube, namespace: str) -> None:
         names = {p.metadata.name for p in pods}
         return len(pods) == 3 and victim not in names
 
-    after = wait_until("a replacement pod Ready", lambda: ready_pods(kube, namespace, {"app": "payment"}),
-                       replaced, 60)
+    after = wait_until(
+        "a replacement pod Ready",
+        lambda: ready_pods(kube, namespace, {"app": "payment"}),
+        timeout=60,
+        done=replaced,
+    )
     new_names = {p.metadata.name for p in after} - {p.metadata.name for p in before}
     assert len(new_names) == 1
-    wait_until(f"deleted pod {victim} gone",
-               lambda: [p.metadata.name for p in kube.core.list_namespaced_pod(namespace).items],
-               lambda names: victim not in names, 60)
+    wait_until(
+        f"deleted pod {victim} gone",
+        lambda: [p.metadata.name for p in kube.core.list_namespaced_pod(namespace).items],
+        timeout=60,
+        done=lambda names: victim not in names,
+    )
 
 
 def test_rollout_restart_completes(kube: Kube, namespace: str) -> None:
@@ -125,12 +141,20 @@ def test_rollout_restart_completes(kube: Kube, namespace: str) -> None:
                     and s.updated_replicas == replicas and s.available_replicas == replicas
                     and s.replicas == replicas and not s.unavailable_replicas)
 
-    done = wait_until("rollout restart complete", lambda: kube.apps.read_namespaced_deployment(name, namespace),
-                      complete, 120)
+    done = wait_until(
+        "rollout restart complete",
+        lambda: kube.apps.read_namespaced_deployment(name, namespace),
+        timeout=120,
+        done=complete,
+    )
     progressing = [c for c in done.status.conditions if c.type == "Progressing"]
     assert progressing and progressing[0].reason == "NewReplicaSetAvailable"
-    pods = wait_until("only new pods left", lambda: kube.core.list_namespaced_pod(
-        namespace, label_selector=f"app={name}").items, lambda pods: len(pods) == 3, 60)
+    pods = wait_until(
+        "only new pods left",
+        lambda: kube.core.list_namespaced_pod(namespace, label_selector=f"app={name}").items,
+        timeout=60,
+        done=lambda pods: len(pods) == 3,
+    )
     new_hashes = {p.metadata.labels["pod-template-hash"] for p in pods}
     assert len(new_hashes) == 1 and not new_hashes & old_hashes
     assert all(p.metadata.annotations.get("kubectl.kubernetes.io/restartedAt") == restarted_at for p in pods)
@@ -171,9 +195,12 @@ def test_statefulset_comes_up_in_order(kube: Kube, namespace: str) -> None:
     # OrderedReady: pod N+1 was created only once pod N was Ready
     assert ready_when_next_created == {f"{name}-0": True, f"{name}-1": True}
     assert ready == set(created)
-    sts = wait_until("StatefulSet readyReplicas 3",
-                     lambda: kube.apps.read_namespaced_stateful_set(name, namespace),
-                     lambda s: s.status.ready_replicas == 3 and s.status.available_replicas == 3, 60)
+    sts = wait_until(
+        "StatefulSet readyReplicas 3",
+        lambda: kube.apps.read_namespaced_stateful_set(name, namespace),
+        timeout=60,
+        done=lambda s: s.status.ready_replicas == 3 and s.status.available_replicas == 3,
+    )
     assert sts.status.current_replicas == 3
     stamps = [kube.core.read_namespaced_pod(n, namespace).metadata.creation_timestamp for n in created]
     assert stamps == sorted(stamps)

@@ -4,14 +4,14 @@ in-cluster DNS forwarder polls is written and restored exactly; its content driv
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 from typing import Any
 
 import pytest
 from chaoslib.exceptions import ActivityFailed
-from kube.helpers import Kube, wait_until
+from kube.helpers import Kube
 from kubernetes import client
+from support import free_port, wait_until
 
 from chaosext import kube as kubemod
 from chaosext.dns import actions, probes, server
@@ -42,12 +42,6 @@ def _read(kube: Kube, namespace: str) -> client.V1ConfigMap:
     return kube.core.read_namespaced_config_map(dnskube.CONFIGMAP, namespace)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_delay_is_written_to_the_configmap_drives_the_server_and_rollback_restores_exactly(
     kube: Kube, namespace: str, tmp_path: Path
 ) -> None:
@@ -66,7 +60,7 @@ def test_delay_is_written_to_the_configmap_drives_the_server_and_rollback_restor
     mounted = tmp_path / "faults.json"
     mounted.write_text(cm.data["faults.json"])
     store = server.FaultStore()
-    port = _free_port()
+    port = free_port()
     resolver = server.StackResolver(
         server.Records(None, server.DEFAULT_ZONE), store, server.Metrics(store), None
     )
@@ -85,8 +79,8 @@ def test_delay_is_written_to_the_configmap_drives_the_server_and_rollback_restor
         wait_until(
             "the server to drop the delay",
             lambda: probes.resolve(NAME, server=f"127.0.0.1:{port}", samples=1)["latency_ms"],
-            lambda ms: ms < 50,
-            timeout_s=5,
+            timeout=5,
+            done=lambda ms: ms < 50,
         )
     finally:
         watcher.stop()
@@ -101,10 +95,10 @@ def test_failure_expires_by_itself_and_the_configmap_is_restored(kube: Kube, nam
     wait_until(
         "the reaper to restore the ConfigMap",
         lambda: _read(kube, namespace).data,
-        lambda data: data == ORIGINAL,
-        timeout_s=15,
+        timeout=15,
+        done=lambda data: data == ORIGINAL,
     )
-    wait_until("the marker to go", lambda: markers.load(record["id"]), lambda m: m is None, timeout_s=5)
+    wait_until("the marker to go", lambda: markers.load(record["id"]), timeout=5, done=lambda m: m is None)
 
 
 def test_two_names_then_partial_rollback(kube: Kube, namespace: str) -> None:

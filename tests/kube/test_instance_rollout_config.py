@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 from chaoslib.exceptions import ActivityFailed
-from kube.helpers import Kube, wait_until
+from kube.helpers import Kube
 from kubernetes import client
+from support import wait_until
 
 from chaosext.config import actions as config_actions
 from chaosext.faults import markers
@@ -52,9 +53,9 @@ def _available(kube: Kube, namespace: str, name: str, replicas: int) -> Any:
     return wait_until(
         f"deployment {name} to have {replicas} available replicas",
         lambda: kube.apps.read_namespaced_deployment(name, namespace).status,
-        lambda st: (st.available_replicas or 0) == replicas and (st.updated_replicas or 0) == replicas
+        timeout=90,
+        done=lambda st: (st.available_replicas or 0) == replicas and (st.updated_replicas or 0) == replicas
         and (st.replicas or 0) == replicas,
-        timeout_s=90,
     )
 
 
@@ -69,8 +70,12 @@ def test_kill_a_pod_and_the_controller_replaces_it(kube: Kube, namespace: str) -
     result = instance_actions.kill_instances("payment-service", count=1, configuration=_cfg(namespace))
     victim = result["killed"][0]
     assert victim["uid"] in before and victim["grace_seconds"] == 0
-    after = wait_until("a replacement pod", lambda: _pod_uids(kube, namespace),
-                       lambda uids: len(uids) == 3 and victim["uid"] not in uids, timeout_s=60)
+    after = wait_until(
+        "a replacement pod",
+        lambda: _pod_uids(kube, namespace),
+        timeout=60,
+        done=lambda uids: len(uids) == 3 and victim["uid"] not in uids,
+    )
     assert len(after - before) == 1
     _available(kube, namespace, "payment-service", 3)
 
@@ -98,10 +103,14 @@ def test_stop_instances_scales_down_then_back_when_it_expires(kube: Kube, namesp
     record = instance_actions.stop_instances("payment-service", count=1, duration=3, configuration=_cfg(namespace))
     assert record["changed"] == {"scaled_from": 3, "scaled_to": 2}
     assert kube.apps.read_namespaced_deployment("payment-service", namespace).spec.replicas == 2
-    wait_until("the reaper to scale back to 3", lambda: kube.apps.read_namespaced_deployment(
-        "payment-service", namespace).spec.replicas, lambda r: r == 3, timeout_s=15)
+    wait_until(
+        "the reaper to scale back to 3",
+        lambda: kube.apps.read_namespaced_deployment("payment-service", namespace).spec.replicas,
+        timeout=15,
+        done=lambda r: r == 3,
+    )
     # the reaper scales back first and drops its marker after
-    wait_until("the reaper to drop the marker", lambda: markers.load(record["id"]), lambda m: m is None, timeout_s=5)
+    wait_until("the reaper to drop the marker", lambda: markers.load(record["id"]), timeout=5, done=lambda m: m is None)
     _available(kube, namespace, "payment-service", 3)
 
 
@@ -149,10 +158,12 @@ def test_rollout_with_failing_readiness_stalls_with_old_replicas_serving_then_un
     state = record["rollout"]
     assert not state["complete"] and state["updated_replicas"] >= 1, state
     # it stays stalled: the new replica never becomes available, all old replicas keep serving
-    st = wait_until("the rollout to stay stalled with 3 old replicas available",
-                    lambda: rollout_probes.rollout_status("payment-service", configuration=_cfg(namespace)),
-                    lambda s: s["available_replicas"] == 3 and s["updated_replicas"] == 1 and not s["complete"],
-                    timeout_s=20)
+    st = wait_until(
+        "the rollout to stay stalled with 3 old replicas available",
+        lambda: rollout_probes.rollout_status("payment-service", configuration=_cfg(namespace)),
+        timeout=20,
+        done=lambda s: s["available_replicas"] == 3 and s["updated_replicas"] == 1 and not s["complete"],
+    )
     assert st["ready_replicas"] == 3
     assert old_pods <= _pod_uids(kube, namespace)
     undone = rollout_actions.undo_failing_rollout("payment-service", configuration=_cfg(namespace))

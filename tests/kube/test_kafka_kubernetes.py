@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 from chaoslib.exceptions import ActivityFailed
 from interrupt_support import assert_rollbacks_succeeded, interrupt_run, sigkilled_after
-from kube.helpers import Kube, wait_until
+from kube.helpers import Kube
 from kubernetes import client
+from support import wait_until
 
 from chaosext.faults import markers
 from chaosext.kafka import actions
@@ -67,7 +68,7 @@ def brokers(kube: Kube, namespace: str, env: None) -> str:
         ),
     )
     kube.apps.create_namespaced_stateful_set(namespace, sts)
-    wait_until("3 Ready broker pods", lambda: _ready(kube, namespace), lambda v: len(v) == 3, 90)
+    wait_until("3 Ready broker pods", lambda: _ready(kube, namespace), timeout=90, done=lambda v: len(v) == 3)
     return namespace
 
 
@@ -84,8 +85,8 @@ def consumer(kube: Kube, namespace: str, env: None) -> str:
     wait_until(
         "4 ready consumer pods",
         lambda: kube.apps.read_namespaced_deployment("order-consumer", namespace).status.ready_replicas or 0,
-        lambda v: v == 4,
-        90,
+        timeout=90,
+        done=lambda v: v == 4,
     )
     return namespace
 
@@ -152,10 +153,10 @@ def test_killed_broker_pod_is_held_down_then_comes_back(kube: Kube, brokers: str
     assert _ready(kube, ns) == {"kafka-0", "kafka-2"}
     assert kube.apps.read_namespaced_stateful_set("kafka", ns).status.ready_replicas == 2
     # expiry: the placeholder goes, the StatefulSet recreates the broker pod (a new one)
-    wait_until("kafka-1 Ready again", lambda: _ready(kube, ns), lambda v: "kafka-1" in v, 60)
+    wait_until("kafka-1 Ready again", lambda: _ready(kube, ns), timeout=60, done=lambda v: "kafka-1" in v)
     assert _pods(kube, ns)["kafka-1"].metadata.uid != uid
     assert _holders(kube, ns) == []
-    wait_until("the marker removed", lambda: markers.load(record["id"]), lambda v: v is None, 20)
+    wait_until("the marker removed", lambda: markers.load(record["id"]), timeout=20, done=lambda v: v is None)
 
 
 def test_stopped_broker_gets_the_pods_grace_period_and_rollback_releases_it(kube: Kube, brokers: str) -> None:
@@ -166,9 +167,7 @@ def test_stopped_broker_gets_the_pods_grace_period_and_rollback_releases_it(kube
     assert _held_down(kube, ns, "kafka-2", 4) == []
     removed = actions.restore_kafka("broker-loss")
     assert [r["id"] for r in removed] == [record["id"]]
-    wait_until(
-        "kafka-2 Ready again", lambda: _ready(kube, ns), lambda v: v == {"kafka-0", "kafka-1", "kafka-2"}, 60
-    )
+    wait_until("kafka-2 Ready again", lambda: _ready(kube, ns), timeout=60, done=lambda v: v == {"kafka-0", "kafka-1", "kafka-2"})
     assert [r for r in k8s.find_leftovers() if r["namespace"] == ns] == []
 
 
@@ -218,9 +217,7 @@ def test_pause_scales_the_consumer_to_zero_and_back(kube: Kube, consumer: str) -
     ns = consumer
     record = actions.pause_consumer("order-consumer", duration=300, configuration=_cfg(ns))
     assert record["changed"] == {"deployment": f"{ns}/order-consumer", "replicas_before": 4, "replicas": 0}
-    wait_until(
-        "no consumer pod left", lambda: _deployment(kube, ns).status.replicas or 0, lambda v: v == 0, 60
-    )
+    wait_until("no consumer pod left", lambda: _deployment(kube, ns).status.replicas or 0, timeout=60, done=lambda v: v == 0)
     assert _annotations(kube, ns, "deployment", "order-consumer")[k8s.REPLICAS_ANNOTATION] == "4"
     with pytest.raises(ActivityFailed, match="already under Kafka fault"):
         actions.slow_consumer("order-consumer", duration=30, configuration=_cfg(ns))
@@ -228,8 +225,8 @@ def test_pause_scales_the_consumer_to_zero_and_back(kube: Kube, consumer: str) -
     wait_until(
         "4 ready consumers again",
         lambda: _deployment(kube, ns).status.ready_replicas or 0,
-        lambda v: v == 4,
-        90,
+        timeout=90,
+        done=lambda v: v == 4,
     )
     assert k8s.REPLICAS_ANNOTATION not in _annotations(kube, ns, "deployment", "order-consumer")
 
@@ -240,11 +237,9 @@ def test_slow_scales_the_consumer_down_and_expires(kube: Kube, consumer: str) ->
         actions.slow_consumer("order-consumer", duration=5, replicas=4, configuration=_cfg(ns))
     record = actions.slow_consumer("order-consumer", duration=5, configuration=_cfg(ns))
     assert record["changed"]["replicas"] == 2
-    wait_until("2 consumers", lambda: _deployment(kube, ns).spec.replicas, lambda v: v == 2, 30)
-    wait_until(
-        "scaled back to 4 at expiry", lambda: _deployment(kube, ns).spec.replicas, lambda v: v == 4, 30
-    )
-    wait_until("the marker removed", lambda: markers.load(record["id"]), lambda v: v is None, 20)
+    wait_until("2 consumers", lambda: _deployment(kube, ns).spec.replicas, timeout=30, done=lambda v: v == 2)
+    wait_until("scaled back to 4 at expiry", lambda: _deployment(kube, ns).spec.replicas, timeout=30, done=lambda v: v == 4)
+    wait_until("the marker removed", lambda: markers.load(record["id"]), timeout=20, done=lambda v: v is None)
 
 
 def test_sigkill_mid_hold_leaves_leftovers_that_cleanup_finds_and_removes(kube: Kube, brokers: str) -> None:
@@ -263,7 +258,7 @@ def test_sigkill_mid_hold_leaves_leftovers_that_cleanup_finds_and_removes(kube: 
         markers.delete(marker.id)
     removed = k8s.remove_leftovers()
     assert [r["name"] for r in removed if r["namespace"] == ns] == ["kafka-1"]
-    wait_until("kafka-1 Ready again", lambda: _ready(kube, ns), lambda v: "kafka-1" in v, 60)
+    wait_until("kafka-1 Ready again", lambda: _ready(kube, ns), timeout=60, done=lambda v: "kafka-1" in v)
     assert [r for r in k8s.find_leftovers() if r["namespace"] == ns] == []
 
 
@@ -307,5 +302,5 @@ def test_signal_mid_hold_runs_the_rollback(
                                  what="the hold to be active", chaos_args=("--no-log-file",))
     assert markers.list_markers(family="kafka") == [], out[-2000:]
     assert _holders(kube, ns) == []
-    wait_until("kafka-2 Ready again", lambda: _ready(kube, ns), lambda v: "kafka-2" in v, 60)
+    wait_until("kafka-2 Ready again", lambda: _ready(kube, ns), timeout=60, done=lambda v: "kafka-2" in v)
     assert_rollbacks_succeeded(journal)

@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 from chaoslib.exceptions import ActivityFailed
 from interrupt_support import sigkilled_after
-from kube.helpers import Kube, wait_until
+from kube.helpers import Kube
 from kubernetes import client
 from stack_support import chaosext
+from support import wait_until
 
 from chaosext.faults import markers
 from chaosext.stress import actions, probes
@@ -48,11 +49,13 @@ def _deployment(kube: Kube, namespace: str, name: str = "payment-service", repli
         ),
     )
     kube.apps.create_namespaced_deployment(namespace, body)
-    wait_until(f"{name} to have {replicas} ready pods",
-               lambda: kube.core.list_namespaced_pod(namespace, label_selector=f"app.kubernetes.io/name={name}").items,
-               lambda pods: sum(1 for p in pods if any(c.type == "Ready" and c.status == "True"
-                                                       for c in (p.status.conditions or []))) == replicas,
-               timeout_s=90)
+    wait_until(
+        f"{name} to have {replicas} ready pods",
+        lambda: kube.core.list_namespaced_pod(namespace, label_selector=f"app.kubernetes.io/name={name}").items,
+        timeout=90,
+        done=lambda pods: sum(1 for p in pods if any(c.type == "Ready" and c.status == "True"
+                                                     for c in (p.status.conditions or []))) == replicas,
+    )
 
 
 def _cmdline(pid: int) -> str | None:
@@ -76,8 +79,7 @@ def test_cpu_stress_runs_stress_ng_through_exec_and_rollback_stops_it(kube: Kube
     (pod,) = result["changed"]["pods"]
     pid = pod["stressor_pid"]
     assert pod["container"] == "app"
-    cmd = wait_until("stress-ng to run", lambda: _cmdline(pid), lambda c: c is not None and "stress-ng" in c,
-                     timeout_s=10)
+    cmd = wait_until("stress-ng to run", lambda: _cmdline(pid), timeout=10, done=lambda c: c is not None and "stress-ng" in c)
     assert cmd is not None and "--cpu 1 --cpu-load 5 --timeout 120s --temp-path /tmp" in cmd
     assert _stressed_pods(kube, namespace) == {pod["pod"]: f"app:{pid}"}
     annotations = kube.core.read_namespaced_pod(pod["pod"], namespace).metadata.annotations
@@ -87,7 +89,7 @@ def test_cpu_stress_runs_stress_ng_through_exec_and_rollback_stops_it(kube: Kube
 
     removed = actions.remove_stress("payment-service")
     assert [r["id"] for r in removed] == [result["id"]]
-    wait_until("stress-ng to stop", lambda: _cmdline(pid), lambda c: c is None, timeout_s=10)
+    wait_until("stress-ng to stop", lambda: _cmdline(pid), timeout=10, done=lambda c: c is None)
     assert _stressed_pods(kube, namespace) == {}
     assert markers.list_markers(family="stress") == []
 
@@ -109,7 +111,7 @@ def test_sigkill_then_cleanup_stops_the_stressor_even_without_its_marker(kube: K
     out = chaosext("cleanup", "--kube", timeout=120)
     report = "".join(out.stderr.split())  # the table wraps long rows
     assert "stress" in report and f"pid={pid}," in report and "1leftoverfault(s)removed" in report
-    wait_until("stress-ng to stop", lambda: _cmdline(pid), lambda c: c is None, timeout_s=10)
+    wait_until("stress-ng to stop", lambda: _cmdline(pid), timeout=10, done=lambda c: c is None)
     assert _stressed_pods(kube, namespace) == {}
 
 

@@ -13,8 +13,9 @@ import pytest
 import redis
 import requests
 from prometheus_client.parser import text_string_to_metric_families
+from support import free_port, wait_until
 
-from .helpers import PAYMENT_HOST, REPO, Service, TlsFiles, free_port, make_ca, wait_for
+from .helpers import PAYMENT_HOST, REPO, Service, TlsFiles, make_ca
 from .kafka_broker import KafkaBroker, kafka_lib
 
 
@@ -35,7 +36,7 @@ def redis_url(scratch: Path) -> Iterator[str]:
         stdout=log, stderr=subprocess.STDOUT,
     )
     client = redis.Redis(port=port)
-    wait_for("redis-server", lambda: client.ping(), timeout=15)
+    wait_until("redis-server", lambda: client.ping(), timeout=15, interval=0.1)
     yield f"redis://127.0.0.1:{port}/0"
     client.close()
     proc.terminate()
@@ -62,8 +63,12 @@ class DnsServer:
              "--control-port", str(self.control_port), "--records", str(self.records)],
             cwd=REPO, stdout=self.log, stderr=subprocess.STDOUT,
         )
-        wait_for("DNS server", lambda: requests.get(f"http://127.0.0.1:{self.control_port}/healthz",
-                                                    timeout=1).ok, timeout=20)
+        wait_until(
+            "DNS server",
+            lambda: requests.get(f"http://127.0.0.1:{self.control_port}/healthz", timeout=1).ok,
+            timeout=20,
+            interval=0.1,
+        )
 
     @property
     def address(self) -> str:
@@ -141,7 +146,7 @@ class Toxiproxy:
         self.log = open(scratch / "toxiproxy.log", "wb")  # noqa: SIM115
         self.proc = subprocess.Popen([str(binary), "-host", "127.0.0.1", "-port", str(self.port)],
                                      stdout=self.log, stderr=subprocess.STDOUT)
-        wait_for("toxiproxy API", lambda: requests.get(f"{self.api}/version", timeout=1).ok, timeout=20)
+        wait_until("toxiproxy API", lambda: requests.get(f"{self.api}/version", timeout=1).ok, timeout=20, interval=0.1)
 
     def proxy(self, name: str, upstream_port: int) -> int:
         """Create (or replace) proxy `name` to 127.0.0.1:upstream_port; returns its listen port."""

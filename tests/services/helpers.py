@@ -1,51 +1,27 @@
-"""Helpers for the service tests: free ports, waiting with deadlines, service subprocesses, TLS files."""
+"""Helpers for the service tests: service subprocesses, TLS files, metrics (waiting and ports: tests/support)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import ipaddress
 import os
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from support import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 SERVICES_DIR = REPO / "cluster" / "services"
 PAYMENT_HOST = "payment.chaosext.test"
 
-T = TypeVar("T")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 20.0, interval: float = 0.1) -> T:
-    """Poll `probe` until it returns something truthy; fail naming `what` at the deadline."""
-    deadline = time.monotonic() + timeout
-    last_exc: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            value = probe()
-            if value:
-                return value
-        except Exception as exc:  # the thing is not up yet
-            last_exc = exc
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last error: {last_exc!r})")
 
 
 @dataclass
@@ -75,7 +51,7 @@ class Service:
             [sys.executable, "-m", self.package], env=env, stdout=self._log, stderr=subprocess.STDOUT
         )
         if wait_healthy:
-            wait_for(f"{self.package} /healthz", lambda: self._healthy(), timeout=20)
+            wait_until(f"{self.package} /healthz", lambda: self._healthy(), timeout=20, interval=0.1)
         return self
 
     def _healthy(self) -> bool:

@@ -8,8 +8,7 @@ import uuid
 from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-
-from .helpers import free_port, wait_for
+from support import free_port, wait_until
 
 LOG4J2 = """status = warn
 appender.console.type = Console
@@ -62,7 +61,7 @@ class KafkaBroker:
         self.log = open(self.dir / "kafka.log", "wb")  # noqa: SIM115
         self.proc = subprocess.Popen([*java, "kafka.Kafka", str(props)], stdout=self.log,
                                      stderr=subprocess.STDOUT)
-        wait_for("the Kafka broker", self._up, timeout=90, interval=0.5)
+        wait_until("the Kafka broker", self._up, timeout=90, interval=0.5)
 
     def _up(self) -> bool:
         if self.proc.poll() is not None:

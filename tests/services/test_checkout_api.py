@@ -15,9 +15,10 @@ from typing import Any
 
 import pytest
 import requests
+from support import free_port, wait_until
 
 from .conftest import DnsServer, ServiceFactory, Toxiproxy
-from .helpers import PAYMENT_HOST, Service, TlsFiles, free_port, metric_value, wait_for
+from .helpers import PAYMENT_HOST, Service, TlsFiles, metric_value
 
 pytestmark = pytest.mark.usefixtures("flush_redis")
 
@@ -118,15 +119,22 @@ def test_dns_change_is_followed_without_restart(start_service: ServiceFactory, t
                               CONFIG_FILE=_write_config(payment.log_path.parent, {"breaker_fail_max": 100}))
     try:
         dns_server.set_address("127.0.0.2")  # payment listens on 127.0.0.1 only
-        wait_for("payment to become unreachable by name",
-                 lambda: checkout.post("/api/checkout", json=order("o-dns-1")).json()["error"]
-                 == "payment_unavailable", timeout=15, interval=0.3)
+        wait_until(
+            "payment to become unreachable by name",
+            lambda: checkout.post("/api/checkout", json=order("o-dns-1")).json()["error"]
+            == "payment_unavailable",
+            timeout=15,
+            interval=0.3,
+        )
         assert "o-dns-1" not in payment.get("/ledger").json()["charges"]
     finally:
         dns_server.set_address("127.0.0.1")
-    wait_for("payment to be reachable again by name",
-             lambda: checkout.post("/api/checkout", json=order("o-dns-2")).json()["error"] == "publish_failed",
-             timeout=15, interval=0.3)
+    wait_until(
+        "payment to be reachable again by name",
+        lambda: checkout.post("/api/checkout", json=order("o-dns-2")).json()["error"] == "publish_failed",
+        timeout=15,
+        interval=0.3,
+    )
     assert payment.get("/ledger").json()["charges"] == {"o-dns-2": 1}
 
 
@@ -158,9 +166,12 @@ def test_stall_budget_bulkhead_and_catalog_isolation(start_service: ServiceFacto
 
         with ThreadPoolExecutor(max_workers=40) as pool:
             stalled = [pool.submit(timed_checkout, i) for i in range(12)]
-            wait_for("the payment bulkhead to fill",
-                     lambda: metric_value(checkout.metrics(), "bulkhead_in_use", {"pool": "payment"}) == 4,
-                     timeout=2, interval=0.02)
+            wait_until(
+                "the payment bulkhead to fill",
+                lambda: metric_value(checkout.metrics(), "bulkhead_in_use", {"pool": "payment"}) == 4,
+                timeout=2,
+                interval=0.02,
+            )
             catalog_latencies = list(pool.map(timed_catalog, range(50)))
             results = [f.result() for f in stalled]
     finally:
@@ -185,21 +196,29 @@ def test_config_hot_reload(start_service: ServiceFactory, tls: TlsFiles, dns_ser
     assert values["attempt_timeout_s"] == 0.5 and values["total_budget_s"] == 2.0
 
     _write_config(tmp_path, {"attempt_timeout_s": 0.3, "max_attempts": 2})
-    wait_for("the mtime-triggered reload",
-             lambda: checkout.get("/admin/config").json()["values"]["max_attempts"] == 2, timeout=10)
+    wait_until(
+        "the mtime-triggered reload",
+        lambda: checkout.get("/admin/config").json()["values"]["max_attempts"] == 2,
+        timeout=10,
+        interval=0.1,
+    )
     assert checkout.get("/admin/config").json()["values"]["attempt_timeout_s"] == 0.3
 
     # an invalid file is rejected and the previous values stay
     _write_config(tmp_path, {"max_attempts": -1})
-    wait_for("the rejected reload", lambda: checkout.get("/admin/config").json()["last_error"], timeout=10)
+    wait_until("the rejected reload", lambda: checkout.get("/admin/config").json()["last_error"], timeout=10, interval=0.1)
     assert checkout.get("/admin/config").json()["values"]["max_attempts"] == 2
 
     # SIGHUP reloads too (the file's content is valid again; mtime polling may also see it)
     Path(config).write_text(json.dumps({"max_attempts": 4}))
     assert checkout.proc is not None
     os.kill(checkout.proc.pid, signal.SIGHUP)
-    wait_for("the SIGHUP reload", lambda: checkout.get("/admin/config").json()["values"]["max_attempts"] == 4,
-             timeout=10)
+    wait_until(
+        "the SIGHUP reload",
+        lambda: checkout.get("/admin/config").json()["values"]["max_attempts"] == 4,
+        timeout=10,
+        interval=0.1,
+    )
     metrics = checkout.metrics()
     assert (metric_value(metrics, "config_reloads_total", {"result": "success"}) or 0) >= 2
     assert (metric_value(metrics, "config_reloads_total", {"result": "error"}) or 0) >= 1
@@ -214,7 +233,58 @@ def test_missing_config_file_means_defaults_until_created(start_service: Service
     assert snapshot["values"] == snapshot["defaults"] and snapshot["last_error"] is None
     _write_config(tmp_path, {"bulkhead_size": 7, "unknown_knob": 1})
     Path(tmp_path / "checkout-config.json").replace(path)
-    wait_for("the created file to apply",
-             lambda: checkout.get("/admin/config").json()["values"]["bulkhead_size"] == 7, timeout=10)
+    wait_until(
+        "the created file to apply",
+        lambda: checkout.get("/admin/config").json()["values"]["bulkhead_size"] == 7,
+        timeout=10,
+        interval=0.1,
+    )
     assert checkout.get("/admin/config").json()["ignored_keys"] == ["unknown_knob"]
     assert metric_value(checkout.metrics(), "bulkhead_limit", {"pool": "payment"}) == 7
+
+
+def _slow_checkouts(checkout: Service, prefix: str, count: int) -> tuple[int, list[str]]:
+    """Post ``count`` checkouts, 6 at a time; returns how many took longer than one attempt's
+    timeout (0.8 s) and the order ids."""
+    ids = [f"{prefix}-{i}" for i in range(count)]
+
+    def timed(order_id: str) -> float:
+        started = time.monotonic()
+        requests.post(f"{checkout.url}/api/checkout", json=order(order_id), timeout=10)
+        return time.monotonic() - started
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        took = list(pool.map(timed, ids))
+    return sum(1 for t in took if t > 0.8), ids
+
+
+def test_hedging_outruns_connections_that_hang(start_service: ServiceFactory, tls: TlsFiles,
+                                               dns_server: DnsServer, payment: Service,
+                                               toxiproxy: Toxiproxy, tmp_path: Path) -> None:
+    """Half the connections to payment hang without a reset (a replica gone while its address is
+    still routed): the hedge after hedge_after_s (0.4 s) answers instead of waiting for the 0.8 s
+    attempt timeout. Compared with the same checkout with hedging off, in the same run: fewer
+    checkouts slower than one attempt timeout, and no order charged twice."""
+    proxy_port = toxiproxy.proxy("payment-hedge", payment.port)
+    config = _write_config(tmp_path, {"breaker_fail_max": 1000})
+    checkout = start_checkout(start_service, tls, dns_server, proxy_port, CONFIG_FILE=config)
+    resp = requests.post(f"{toxiproxy.api}/proxies/payment-hedge/toxics", timeout=5, json={
+        "name": "blackhole", "type": "timeout", "stream": "upstream", "toxicity": 0.5,
+        "attributes": {"timeout": 0}})
+    resp.raise_for_status()
+    try:
+        slow_hedged, hedged_ids = _slow_checkouts(checkout, "hedged", 60)
+        hedges = metric_value(checkout.metrics(), "dependency_hedges_total", {"dependency": "payment"}) or 0
+        _write_config(tmp_path, {"breaker_fail_max": 1000, "hedge_after_s": 0})
+        wait_until("hedging off", lambda: checkout.get("/admin/config").json()["values"]["hedge_after_s"] == 0,
+                   timeout=10)
+        slow_plain, plain_ids = _slow_checkouts(checkout, "plain", 60)
+    finally:
+        requests.delete(f"{toxiproxy.api}/proxies/payment-hedge/toxics/blackhole", timeout=5)
+    assert hedges >= 1
+    assert slow_hedged < slow_plain, (slow_hedged, slow_plain)
+    charges = payment.get("/ledger").json()["charges"]
+    hedged = {k: v for k, v in charges.items() if k.startswith("hedged-")}
+    # an order whose every attempt and hedge hung within the 2 s budget is not charged (p < 7 %)
+    assert set(hedged) <= set(hedged_ids) and len(hedged) >= 45, hedged
+    assert set(hedged.values()) == {1}, hedged  # a hedge never charges twice

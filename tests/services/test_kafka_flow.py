@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from support import wait_until
 
 from .conftest import DnsServer, ServiceFactory
-from .helpers import PAYMENT_HOST, Service, TlsFiles, metric_value, wait_for
+from .helpers import PAYMENT_HOST, Service, TlsFiles, metric_value
 from .kafka_broker import KafkaBroker
 
 pytestmark = pytest.mark.usefixtures("flush_redis")
@@ -42,7 +43,7 @@ def start_consumer(start_service: ServiceFactory, kafka: KafkaBroker, topics: tu
         "CA_FILE": str(tls.ca_cert),
         "DNS_SERVER": dns.address,
     })
-    wait_for("order-consumer to join its group", lambda: svc.get("/readyz").status_code == 200, timeout=60)
+    wait_until("order-consumer to join its group", lambda: svc.get("/readyz").status_code == 200, timeout=60, interval=0.1)
     return svc
 
 
@@ -88,7 +89,7 @@ def test_checkout_to_capture_exactly_once(start_service: ServiceFactory, kafka: 
         "PAYMENT_URL": f"https://{PAYMENT_HOST}:{payment.port}", "CA_FILE": str(tls.ca_cert),
         "DNS_SERVER": dns_server.address, "KAFKA_BOOTSTRAP": kafka.bootstrap, "ORDERS_TOPIC": topics[0],
     })
-    wait_for("checkout's Kafka producer", lambda: checkout.get("/readyz").status_code == 200, timeout=60)
+    wait_until("checkout's Kafka producer", lambda: checkout.get("/readyz").status_code == 200, timeout=60, interval=0.1)
     consumer = start_consumer(start_service, kafka, topics, tls, dns_server, payment, redis_url)
     ids = [f"order-{i}" for i in range(10)]
     for oid in ids:
@@ -100,9 +101,13 @@ def test_checkout_to_capture_exactly_once(start_service: ServiceFactory, kafka: 
     retry = checkout.post("/api/checkout", json={"order_id": ids[0], "amount": 20, "currency": "EUR"})
     assert retry.status_code == 201 and retry.json()["payment_replayed"] is True
 
-    wait_for("all orders processed", lambda: consumer.get("/processed").json()["processed"] == 10, timeout=60)
-    wait_for("the duplicate to be skipped",
-             lambda: metric_value(consumer.metrics(), "orders_duplicate_total") == 1, timeout=30)
+    wait_until("all orders processed", lambda: consumer.get("/processed").json()["processed"] == 10, timeout=60, interval=0.1)
+    wait_until(
+        "the duplicate to be skipped",
+        lambda: metric_value(consumer.metrics(), "orders_duplicate_total") == 1,
+        timeout=30,
+        interval=0.1,
+    )
     processed = consumer.get("/processed").json()
     assert processed["orders"] == {oid: 1 for oid in ids}
     assert payment.get("/ledger").json()["double_charges"] == 0
@@ -110,7 +115,7 @@ def test_checkout_to_capture_exactly_once(start_service: ServiceFactory, kafka: 
                                                "double_captures": 0}
     metrics = consumer.metrics()
     assert metric_value(metrics, "orders_processed_total") == 10
-    wait_for("consumer lag back to 0", lambda: _total_lag(consumer) == 0, timeout=30)
+    wait_until("consumer lag back to 0", lambda: _total_lag(consumer) == 0, timeout=30, interval=0.1)
     assert metric_value(consumer.metrics(), "kafka_consumer_lag_seconds") == 0
     assert "cid-order-3" in consumer.logs(), "the correlation id travels in the Kafka header"
     assert metric_value(checkout.metrics(), "checkout_orders_total", {"outcome": "paid"}) == 11
@@ -133,8 +138,12 @@ def test_malformed_events_go_to_the_dlq(start_service: ServiceFactory, kafka: Ka
         (b"bad-2", json.dumps({"order_id": "bad-2", "amount": -1, "currency": "EUR"}).encode()),
         (b"good-1", event("good-1")),
     ])
-    wait_for("the good order after the bad ones", lambda: consumer.get("/processed").json()["processed"] == 1,
-             timeout=60)
+    wait_until(
+        "the good order after the bad ones",
+        lambda: consumer.get("/processed").json()["processed"] == 1,
+        timeout=60,
+        interval=0.1,
+    )
     dead = read_all(kafka.bootstrap, topics[1], 2)
     by_key = {m.key: m for m in dead}
     assert set(by_key) == {b"bad-1", b"bad-2"}
@@ -154,17 +163,28 @@ def test_capture_outage_loses_nothing(start_service: ServiceFactory, kafka: Kafk
     dns_server.set_address("127.0.0.2")  # capture unreachable by name
     try:
         produce(kafka.bootstrap, topics[0], [(b"late-1", event("late-1")), (b"late-2", event("late-2"))])
-        wait_for("capture retries",
-                 lambda: (metric_value(consumer.metrics(), "dependency_requests_total",
-                                       {"dependency": "capture", "outcome": "connect_error"}) or 0) >= 3,
-                 timeout=30)
+        wait_until(
+            "capture retries",
+            lambda: (metric_value(consumer.metrics(), "dependency_requests_total",
+                                  {"dependency": "capture", "outcome": "connect_error"}) or 0) >= 3,
+            timeout=30,
+            interval=0.1,
+        )
         assert consumer.get("/processed").json()["processed"] == 0
-        wait_for("lag to be visible",
-                 lambda: (metric_value(consumer.metrics(), "kafka_consumer_lag_seconds") or 0) > 0.5
-                 and (_total_lag(consumer) or 0) == 2, timeout=15)
+        wait_until(
+            "lag to be visible",
+            lambda: (metric_value(consumer.metrics(), "kafka_consumer_lag_seconds") or 0) > 0.5
+            and (_total_lag(consumer) or 0) == 2,
+            timeout=15,
+            interval=0.1,
+        )
         assert consumer.get("/readyz").status_code == 200
     finally:
         dns_server.set_address("127.0.0.1")
-    wait_for("both orders processed after the outage",
-             lambda: consumer.get("/processed").json()["orders"] == {"late-1": 1, "late-2": 1}, timeout=60)
-    wait_for("lag back to 0", lambda: _total_lag(consumer) == 0, timeout=30)
+    wait_until(
+        "both orders processed after the outage",
+        lambda: consumer.get("/processed").json()["orders"] == {"late-1": 1, "late-2": 1},
+        timeout=60,
+        interval=0.1,
+    )
+    wait_until("lag back to 0", lambda: _total_lag(consumer) == 0, timeout=30, interval=0.1)

@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 import requests
+from support import wait_until
 
 from .conftest import ServiceFactory
-from .helpers import Service, TlsFiles, issue_server_cert, metric_value, served_certificate, wait_for
+from .helpers import Service, TlsFiles, issue_server_cert, metric_value, served_certificate
 
 pytestmark = pytest.mark.usefixtures("flush_redis")
 
@@ -143,8 +144,12 @@ def test_certificate_rotation_without_restart(start_service: ServiceFactory, pay
     pid = svc.proc.pid if svc.proc else None
     new = issue_server_cert(tls, days=3)
     assert new.serial_number != before.serial_number
-    wait_for("the new certificate on new handshakes",
-             lambda: served_certificate(svc.port).serial_number == new.serial_number, timeout=10)
+    wait_until(
+        "the new certificate on new handshakes",
+        lambda: served_certificate(svc.port).serial_number == new.serial_number,
+        timeout=10,
+        interval=0.1,
+    )
     metrics = svc.metrics()
     assert metric_value(metrics, "tls_reloads_total", {"kind": "server", "result": "success"}) == 1
     assert metric_value(metrics, "tls_certificate_not_after_seconds") == pytest.approx(

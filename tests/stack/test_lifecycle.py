@@ -8,10 +8,10 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import dns.message
 import dns.query
@@ -20,6 +20,7 @@ import pytest
 import requests
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from support import wait_until
 
 from chaosext.stack import lifecycle, procs
 from chaosext.stack.config import StackConfig, load_config
@@ -29,7 +30,6 @@ pytestmark = pytest.mark.stack
 
 REPO = Path(__file__).resolve().parents[2]
 CHAOSEXT = str(Path(sys.executable).parent / "chaosext")
-T = TypeVar("T")
 
 COMPONENTS = {
     "kafka-1",
@@ -46,17 +46,6 @@ COMPONENTS = {
     "checkout-api-2",
     "order-consumer",
 }
-
-
-def wait_for(condition: Callable[[], T], timeout: float, what: str) -> T:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = condition()
-        if last:
-            return last
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}; last value: {last!r}")
 
 
 def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -133,12 +122,17 @@ def test_haproxy_is_healthy_only_with_every_server_up(config: StackConfig, stack
     sup = Supervisor(config)
     sup.stop_program("payment-service-2", True)
     try:
-        seen = wait_for(lambda: (h := haproxy()) and not h["healthy"] and h, 30, "HAProxy to see the server down")
+        seen = wait_until(
+            "HAProxy to see the server down",
+            lambda: (h := haproxy()) and not h["healthy"] and h,
+            timeout=30,
+            interval=0.1,
+        )
         assert seen["detail"] == "3/4 servers UP (not UP: payment-service-2)"
         assert cli("status", timeout=60).returncode != 0
     finally:
         sup.start_program("payment-service-2", True)
-    wait_for(lambda: haproxy()["healthy"], 30, "every server UP again")
+    wait_until("every server UP again", lambda: haproxy()["healthy"], timeout=30, interval=0.1)
 
 
 def test_prometheus_scrapes_every_target(config: StackConfig, stack: dict[str, Any]) -> None:
@@ -153,7 +147,7 @@ def test_prometheus_scrapes_every_target(config: StackConfig, stack: dict[str, A
         ]
         return None if down or len(targets) < 9 else [t["scrapeUrl"] for t in targets]
 
-    assert wait_for(all_up, 30, "every Prometheus target to be up")
+    assert wait_until("every Prometheus target to be up", all_up, timeout=30, interval=0.1)
 
 
 def test_up_created_the_kafka_topics(config: StackConfig, stack: dict[str, Any]) -> None:
@@ -205,20 +199,22 @@ def test_dns_answers_and_a_delay_fault_delays_it_until_it_expires(
     # a delayed answer does not hold up other queries (thread per query)
     with ThreadPoolExecutor(max_workers=1) as pool:
         slow = pool.submit(query_a, config, name)
-        wait_for(
-            lambda: "dns_queries_in_flight 1.0" in requests.get(f"{control}/metrics", timeout=5).text,
-            2,
+        wait_until(
             "the delayed query to reach the server",
+            lambda: "dns_queries_in_flight 1.0" in requests.get(f"{control}/metrics", timeout=5).text,
+            timeout=2,
+            interval=0.1,
         )
         addresses, other_elapsed = query_a(config, f"other.{name}")
         assert addresses == []
         assert other_elapsed < 0.3, f"another name took {other_elapsed:.3f}s while one was delayed"
         assert slow.result()[1] >= delay_ms / 1000 * 0.9
 
-    wait_for(
-        lambda: name not in requests.get(f"{control}/faults", timeout=5).json()["faults"],
-        15,
+    wait_until(
         "the fault to expire by itself",
+        lambda: name not in requests.get(f"{control}/faults", timeout=5).json()["faults"],
+        timeout=15,
+        interval=0.1,
     )
     assert query_a(config, name)[1] < 0.3
     metrics = requests.get(f"{control}/metrics", timeout=5).text

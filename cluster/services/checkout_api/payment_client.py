@@ -1,4 +1,4 @@
-"""Calls payment-service: bulkhead, per-attempt timeout, total budget, retries with jitter, circuit breaker."""
+"""Calls payment-service: bulkhead, per-attempt timeout, hedging, total budget, retries with jitter, circuit breaker."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Any
 
 import aiohttp
 from aiobreaker import CircuitBreaker, CircuitBreakerError
+from prometheus_client import Counter
 from servicekit.bulkhead import Bulkhead
 from servicekit.config import Tunables
 from servicekit.dependency import DEP_DURATION, DEP_REQUESTS, classify_error, export_breaker
@@ -29,6 +30,8 @@ from tenacity import (
 from tenacity.stop import stop_base
 
 log = logging.getLogger("payment-client")
+HEDGE_LOST = "hedge_lost"  # the outcome (and cancel message) of a request whose hedge answered first
+HEDGES = Counter("dependency_hedges", "Hedged requests started (the first had not answered in time)", ["dependency"])
 
 DEPENDENCY = "payment"
 MIN_ATTEMPT_S = 0.05  # do not start an attempt with less budget than this
@@ -189,8 +192,43 @@ class PaymentClient:
         )
         async for attempt in retrying:
             with attempt:
-                return await self.breaker.call_async(self._attempt, order, deadline)
+                return await self.breaker.call_async(self._hedged_attempt, order, deadline)
         raise AssertionError("unreachable: tenacity reraises the last error")
+
+    async def _hedged_attempt(self, order: Order, deadline: float) -> tuple[dict[str, Any], bool]:
+        """One attempt, hedged: when the first request has not answered after ``hedge_after_s``, a
+        second one starts on a new connection and the first answer wins (the other is cancelled).
+        A connection routed to a replica that just died hangs without a reset until the attempt
+        times out; the hedge usually reaches a live replica instead. Safe because the charge is
+        idempotent (the same Idempotency-Key: payment takes the money once and replays the
+        answer). The breaker sees one outcome per hedged attempt; a lost race is not a failure."""
+        loop = asyncio.get_running_loop()
+        hedge_after = float(self.tunables["hedge_after_s"])
+        if hedge_after <= 0 or deadline - loop.time() < hedge_after + MIN_ATTEMPT_S:
+            return await self._attempt(order, deadline)
+        tasks = {asyncio.ensure_future(self._attempt(order, deadline))}
+        try:
+            done, _ = await asyncio.wait(tasks, timeout=hedge_after)
+            if not done:
+                HEDGES.labels(dependency=DEPENDENCY).inc()
+                tasks.add(asyncio.ensure_future(self._attempt(order, deadline)))
+            error: BaseException | None = None
+            while tasks:
+                done, tasks = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    exc = task.exception()
+                    if exc is None:
+                        return task.result()
+                    if not _retryable(exc):
+                        raise exc  # a rejection is the answer, whoever gives it
+                    error = exc
+            assert error is not None
+            raise error
+        finally:
+            for task in tasks:
+                task.cancel(HEDGE_LOST)
+            if tasks:
+                await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _attempt(self, order: Order, deadline: float) -> tuple[dict[str, Any], bool]:
         assert self._session is not None, "PaymentClient.start() was not awaited"
@@ -223,8 +261,9 @@ class PaymentClient:
         except (TimeoutError, aiohttp.ClientError) as exc:
             outcome = classify_error(exc)
             raise
-        except asyncio.CancelledError:
-            outcome = "cancelled"
+        except asyncio.CancelledError as exc:
+            # a request that lost the race to its hedge is not a failure of payment
+            outcome = HEDGE_LOST if exc.args and exc.args[0] == HEDGE_LOST else "cancelled"
             raise
         finally:
             DEP_REQUESTS.labels(dependency=DEPENDENCY, outcome=outcome).inc()

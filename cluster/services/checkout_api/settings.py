@@ -14,6 +14,7 @@ DEFAULT_KAFKA = "127.0.0.1:19092,127.0.0.1:19093,127.0.0.1:19094"
 TUNABLE_DEFAULTS: dict[str, int | float] = {
     "total_budget_s": 2.0,
     "attempt_timeout_s": 0.8,
+    "hedge_after_s": 0.4,
     "max_attempts": 3,
     "backoff_base_s": 0.1,
     "backoff_cap_s": 0.5,
