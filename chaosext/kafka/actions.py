@@ -112,14 +112,18 @@ def rewind_consumer_group(
     consumer: str = "order-consumer",
     namespace: str | None = None,
     timeout: float = 60,
+    ready_url: str | None = None,
     configuration: Configuration = None,
     secrets: Secrets = None,
 ) -> dict[str, Any]:
     """Force redelivery: rewind ``group``'s committed offsets on ``topic`` by ``messages`` per
     partition, or to the first offset at ``to_timestamp`` (ISO-8601 or epoch seconds). Offsets can
     only be written while the group has no members, so its ``consumer`` is paused (stopped locally,
-    scaled to 0 on Kubernetes), the offsets are committed, and the consumer is resumed. Returns each
-    partition's offsets before and after."""
+    scaled to 0 on Kubernetes), the offsets are committed, and the consumer is resumed (on
+    Kubernetes: until its Deployment is available again). With ``ready_url`` (e.g. the consumer's
+    /readyz as the experiment reaches it) it also waits, within ``timeout``, until that answers
+    2xx: a Service or NodePort may route to the new pod a moment after the Deployment reports it
+    available. Returns each partition's offsets before and after."""
     if (messages is None) == (to_timestamp is None):
         raise ActivityFailed("give exactly one of 'messages' or 'to_timestamp'")
     count = checks.positive_int("messages", messages) if messages is not None else None
@@ -128,7 +132,10 @@ def rewind_consumer_group(
     for name, value in (("group", group), ("topic", topic), ("consumer", consumer)):
         if not isinstance(value, str) or not value:
             raise ActivityFailed(f"'{name}' must be a non-empty string, got {value!r}")
-    return consumers.rewind(group, topic, count, at_ms, consumer, namespace, seconds, configuration, secrets)
+    if ready_url is not None and (not isinstance(ready_url, str) or not ready_url.startswith(("http://", "https://"))):
+        raise ActivityFailed(f"'ready_url' must be an http(s) URL, got {ready_url!r}")
+    return consumers.rewind(group, topic, count, at_ms, consumer, namespace, seconds, configuration, secrets,
+                            ready_url)
 
 
 def publish_malformed_event(

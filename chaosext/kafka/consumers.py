@@ -12,6 +12,7 @@ import asyncio
 import time
 from typing import Any
 
+import requests
 from aiokafka.structs import TopicPartition
 from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
@@ -248,6 +249,7 @@ def rewind(
     timeout: float,
     configuration: Configuration,
     secrets: Secrets,
+    ready_url: str | None = None,
 ) -> dict[str, Any]:
     conn = connection(configuration, secrets)
     _busy(consumer)
@@ -292,6 +294,7 @@ def rewind(
 
         back = rollout.wait_complete(consumer, "deployment", marker.undo_args["namespace"], timeout,
                                      configuration, secrets)
+    reachable = _wait_ready_url(ready_url, timeout) if ready_url else None
     rows = [
         {"partition": tp.partition, **p, "redelivered": p["before"] - p["after"]}
         for tp, p in sorted(fresh.items(), key=lambda kv: kv[0].partition)
@@ -308,5 +311,24 @@ def rewind(
         "planned_before_pause": {tp.partition: p["after"] for tp, p in plan.items()},
         "consumer_paused_s": round(time.time() - started, 2),
         **({"consumer_back": back} if back is not None else {}),
+        **({"ready_url": reachable} if reachable is not None else {}),
         "at": time.time(),
     }
+
+
+def _wait_ready_url(url: str, timeout: float) -> dict[str, Any]:
+    """Until ``url`` answers 2xx (within ``timeout`` seconds): the consumer serving again where the
+    experiment looks at it. ActivityFailed with the last answer at the deadline."""
+    started = time.monotonic()
+    last = "no answer yet"
+    while True:
+        try:
+            resp = requests.get(url, timeout=2)
+            if resp.ok:
+                return {"url": url, "status": resp.status_code, "seconds": round(time.monotonic() - started, 2)}
+            last = f"HTTP {resp.status_code}"
+        except requests.RequestException as exc:
+            last = f"{type(exc).__name__}: {exc}"
+        if time.monotonic() - started > timeout:
+            raise ActivityFailed(f"'ready_url' {url} did not answer 2xx within {timeout:g}s after the rewind: {last}")
+        time.sleep(0.25)

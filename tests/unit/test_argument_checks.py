@@ -71,6 +71,7 @@ ACTIVITY_CASES: list[tuple[str, str, dict[str, Any], str]] = [
     ("kafka.actions", "produce_canaries", {"tag": "ok", "count": 0}, "count"),
     ("kafka.actions", "rewind_consumer_group", {"messages": -3}, "messages"),
     ("kafka.actions", "rewind_consumer_group", {"to_timestamp": "yesterday"}, "to_timestamp"),
+    ("kafka.actions", "rewind_consumer_group", {"messages": 5, "ready_url": "ftp://x/readyz"}, "ready_url"),
     ("kafka.actions", "publish_malformed_event", {"kind": "weird"}, "kind"),
     ("stress.actions", "stress_cpu", {"service": "payment-service", "load": 500}, "load"),
     ("stress.actions", "stress_cpu", {"service": "payment-service", "workers": 0}, "workers"),
