@@ -205,7 +205,8 @@ def inject(
             before = {p.metadata.name: _ca_reloads(core, p) for p in clients}
             _patch_configmap(core, trust_bundle_configmap or "", ns, new_bundle, marks)
             changed["trust_bundle_configmap"] = f"{ns}/{trust_bundle_configmap}"
-            changed["clients_reloaded_trust"] = _wait_trust(core, ns, clients, before, timeout)
+            with engine.unshielded():
+                changed["clients_reloaded_trust"] = _wait_trust(core, ns, clients, before, timeout)
         body = {
             "metadata": {
                 "annotations": marks,
@@ -220,9 +221,10 @@ def inject(
             raise kube.api_error(exc, f"updating Secret {ns}/{secret}") from None
         if do_restart and workload:
             changed["restart"] = rollout.restart(workload, workload_kind, ns, configuration, secrets)
-            changed["rollout"] = rollout.wait_complete(
-                workload, workload_kind, ns, timeout, configuration, secrets
-            )
+            with engine.unshielded():
+                changed["rollout"] = rollout.wait_complete(
+                    workload, workload_kind, ns, timeout, configuration, secrets
+                )
         return changed
 
     try:
@@ -351,7 +353,7 @@ def _restart_again(name: str, kind: str, namespace: str, context: str | None) ->
             raise kube.api_error(exc, f"restarting {kind} {namespace}/{name}") from None
 
 
-# ---- leftovers (for `chaosext cleanup`, wired in by the lead) -------------------------------------
+# ---- leftovers (for `chaosext cleanup`) -------------------------------------
 def find_leftovers(context: str | None = None) -> list[dict[str, Any]]:
     """Secrets a certificate fault changed and that still carry its marks (label ``chaosext.io/fault``).
     Their old data is restored by the fault's marker (``chaosext cleanup`` on the machine that made it)."""

@@ -102,8 +102,13 @@ def effective(name: str, namespace: str, configuration: Configuration = None,
     for pod in _mounting_pods(core, name, namespace):
         try:
             snapshot = _pod_config(core, pod)
-        except (ApiException, ValueError) as exc:
-            replicas.append({"pod": pod.metadata.name, "error": str(getattr(exc, "reason", exc))})
+        except ApiException as exc:
+            if exc.status == 403:  # a missing permission is the run's error, not a replica's state
+                raise kube.api_error(exc, f"reading /admin/config of pod {namespace}/{pod.metadata.name}") from None
+            replicas.append({"pod": pod.metadata.name, "error": str(exc.reason)})
+            continue
+        except ValueError as exc:
+            replicas.append({"pod": pod.metadata.name, "error": str(exc)})
             continue
         replicas.append({"pod": pod.metadata.name, "values": snapshot.get("values", {}),
                          "last_error": snapshot.get("last_error")})

@@ -265,7 +265,7 @@ def active_faults(namespace: str | None, configuration: Configuration, secrets: 
     }
 
 
-# ---- leftovers (wired into `chaosext cleanup` by the lead) ----------------------------------------
+# ---- leftovers (for `chaosext cleanup`) ----------------------------------------
 def find_leftovers(context: str | None = None) -> list[dict[str, Any]]:
     """Every chaosext DNS fault entry left in a ``chaosext-dns-faults`` ConfigMap, in any namespace."""
     core = _core(context)

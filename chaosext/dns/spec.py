@@ -10,7 +10,7 @@ from chaoslib.exceptions import ActivityFailed
 __all__ = ["FAILURES", "MAX_DELAY_MS", "DnsFaultSpec", "delay_spec", "failure_spec"]
 
 MAX_DELAY_MS = 120_000
-# the words -> the DNS server's fault kinds
+# the user-facing fault names -> the DNS server's fault kinds
 FAILURES = {"servfail": "servfail", "nxdomain": "nxdomain", "no_answer": "drop", "drop": "drop"}
 
 

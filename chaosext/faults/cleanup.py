@@ -78,7 +78,7 @@ def cleanup_all(dry_run: bool = False, kube: bool | None = None, context: str | 
         row = {"id": marker.id, "family": marker.family, "kind": marker.kind,
                "action": "would remove" if dry_run else "removed", "description": marker.description}
         if not dry_run:
-            undo(marker.id)
+            undo(marker.id, "cleanup")
         report.append(row)
     report.extend(_local_leftovers(dry_run))
     if kube if kube is not None else kube_reachable():

@@ -26,13 +26,20 @@ from chaosext.faults import markers
 from chaosext.faults.markers import FaultMarker
 from chaosext.faults.paths import faults_dir
 
-__all__ = ["activate", "check_duration", "undo", "undo_matching"]
+__all__ = ["activate", "check_duration", "undo", "undo_matching", "unshielded"]
 
-logger = logging.getLogger("chaosext")
+lifecycle = logging.getLogger("chaostoolkit.chaosext")
+"""Fault lifecycle (active, ended): a child of Chaos Toolkit's own logger, so the lines reach the
+run's console and chaostoolkit.log (whose handlers chaos run configures) as well as anything
+listening on ``chaostoolkit``."""
+
+
+def _utc(at: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at))
 
 
 def _sigterm_interrupts_the_run(signum: int, _frame: object) -> None:
-    logger.warning("SIGTERM received: interrupting the experiment, rollbacks follow")
+    lifecycle.warning("SIGTERM received: interrupting the experiment, rollbacks follow")
     raise SystemExit(128 + signum)
 
 
@@ -106,21 +113,56 @@ def _shielded() -> Iterator[None]:
         received.append(signum)
 
     previous = {sig: signal.signal(sig, defer) for sig in (signal.SIGINT, signal.SIGTERM)}
+    _shields.append((previous, defer, received))
     try:
         yield
     finally:
+        _shields.pop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        # Delivered as the BaseExceptions a run loop stops on. Re-raising SIGTERM through chaoslib's
-        # handler would raise InterruptExecution inside this activity, which chaoslib records as a
-        # failed activity and then goes on with the method; SystemExit interrupts the run instead
-        # (status "interrupted", rollbacks played with --rollback-strategy always).
-        for signum in received:
-            if previous[signal.Signals(signum)] == signal.SIG_IGN:
-                continue
-            if signum == signal.SIGINT:
-                raise KeyboardInterrupt
-            raise SystemExit(128 + signum)
+        _deliver(received, previous)
+
+
+_Handlers = dict[signal.Signals, Any]
+_shields: list[tuple[_Handlers, Callable[[int, object], None], list[int]]] = []
+"""The shields in force in the main thread (innermost last): the handlers they replaced, their
+deferring handler and the signals they deferred."""
+
+
+def _deliver(received: list[int], previous: _Handlers) -> None:
+    """Deliver deferred signals as the BaseExceptions a run loop stops on. Re-raising SIGTERM
+    through chaoslib's handler would raise InterruptExecution inside this activity, which chaoslib
+    records as a failed activity and then goes on with the method; SystemExit interrupts the run
+    instead (status "interrupted", rollbacks played with --rollback-strategy always)."""
+    pending = list(received)
+    received.clear()
+    for signum in pending:
+        if previous[signal.Signals(signum)] == signal.SIG_IGN:
+            continue
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise SystemExit(128 + signum)
+
+
+@contextmanager
+def unshielded() -> Iterator[None]:
+    """Inside a fault's ``apply``: let SIGINT/SIGTERM through while waiting for the change to take
+    effect (a certificate served everywhere, clients re-reading their trust, a rollout). Applying
+    is shielded so a change is never half made; a wait can last minutes and must not hold Ctrl-C
+    back. A signal deferred before the wait is delivered when it starts. Interrupted, ``activate``
+    undoes the fault at once."""
+    if not _shields or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous, defer, received = _shields[-1]
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)
+    try:
+        _deliver(received, previous)
+        yield
+    finally:
+        for sig in previous:
+            signal.signal(sig, defer)
 
 
 def _resolve(ref: str) -> Callable[..., Any]:
@@ -155,16 +197,23 @@ def activate(marker: FaultMarker, apply: Callable[[], dict[str, Any]]) -> dict[s
         with _shielded():
             changed = apply()
     except Exception:
-        undo(marker.id)
+        undo(marker.id, "apply failed")
+        raise
+    except BaseException:  # interrupted while waiting for the change to take effect
+        undo(marker.id, "interrupted")
         raise
     if marker.expires_at is not None:
         _spawn_reaper(marker.id)
-    logger.info("chaosext fault %s active: %s", marker.id, marker.description)
+    until = (f"until {_utc(marker.expires_at)} ({marker.expires_at - time.time():.0f} s)"
+             if marker.expires_at is not None else "until rolled back")
+    lifecycle.info("chaosext fault %s active on %s, %s: %s", marker.id, marker.target, until, marker.description)
     return {**marker.to_json(), "changed": changed}
 
 
-def undo(fault_id: str) -> dict[str, Any] | None:
-    """Undo one fault (idempotent). Returns its marker, or None if it was already gone."""
+def undo(fault_id: str, reason: str = "rolled back") -> dict[str, Any] | None:
+    """Undo one fault (idempotent). ``reason`` says how it ends (rolled back, expired, cleanup,
+    apply failed): logged and returned as ``ended``. Returns its marker, or None if it was
+    already gone."""
     with _locked(fault_id):
         marker = markers.load(fault_id)
         if marker is None:
@@ -172,8 +221,10 @@ def undo(fault_id: str) -> dict[str, Any] | None:
         with _environment(marker.env), _shielded():
             _resolve(marker.undo)(**marker.undo_args)
         markers.delete(fault_id)
-    logger.info("chaosext fault %s removed: %s", marker.id, marker.description)
-    return {**marker.to_json(), "removed_at": time.time()}
+    removed = time.time()
+    lifecycle.info("chaosext fault %s ended (%s) at %s after %.1f s: %s", marker.id, reason, _utc(removed),
+                   removed - marker.started_at, marker.description)
+    return {**marker.to_json(), "removed_at": removed, "ended": reason}
 
 
 def undo_matching(

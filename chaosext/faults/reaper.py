@@ -23,7 +23,7 @@ def main(fault_id: str) -> int:
         time.sleep(min(0.2, max(0.0, marker.expires_at - time.time())))
     for attempt in range(1, 6):
         try:
-            undo(fault_id)
+            undo(fault_id, "expired")
             print(f"{time.strftime('%H:%M:%S')} reaper removed {fault_id}", flush=True)
             return 0
         except Exception as exc:  # keep trying: the target may be restarting

@@ -318,7 +318,10 @@ def wait_no_pods(
     apps = client.AppsV1Api(kube.api_client(configuration, secrets))
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        status: Any = apps.read_namespaced_deployment_status(deployment, namespace).status
+        try:
+            status: Any = apps.read_namespaced_deployment_status(deployment, namespace).status
+        except ApiException as exc:
+            raise kube.api_error(exc, f"reading the status of deployment {namespace}/{deployment}") from None
         if not (status.replicas or 0):
             return
         time.sleep(0.25)
@@ -327,7 +330,7 @@ def wait_no_pods(
     )
 
 
-# ---- leftovers (for `chaosext cleanup`, wired in by the lead) ---------------------------------------
+# ---- leftovers (for `chaosext cleanup`) ---------------------------------------
 def find_leftovers(context: str | None = None) -> list[dict[str, Any]]:
     """Every placeholder pod holding a Kafka broker down and every Deployment scaled by a Kafka fault,
     in any namespace."""

@@ -15,6 +15,7 @@ from interrupt_support import assert_rollbacks_succeeded, cleanup_removes, inter
 from stack_support import Stack
 from support import wait_until
 
+from chaosext.certificate import probes as certificate_probes
 from chaosext.config import local as config_local
 from chaosext.faults import markers
 from chaosext.instance import probes as instance_probes
@@ -69,7 +70,20 @@ def _stress_gone() -> bool:
     return not stress_local.stressor_pids() and not stress_local.stress_groups()
 
 
+def _rotated_served() -> bool:
+    return "rotated" in certificate_probes.served_certificate(configuration=LOCAL)["certificate"]["issuer"]
+
+
+def _original_served() -> bool:
+    return not markers.list_markers(family="certificate") and not _rotated_served()
+
+
 FAULTS = {
+    # interrupted while waiting for the rotated certificate to be served: applying is shielded,
+    # the wait is not, so the run stops at once and the old certificate and bundle come back
+    "certificate": Fault("certificate", "chaosext.certificate.actions", "rotate_certificate",
+                         {"new_ca": True, "duration": 300},
+                         "chaosext.certificate.actions", "restore_certificates", lambda: True, _original_served),
     "instance": Fault("instance", "chaosext.instance.actions", "stop_instances",
                       {"service": "checkout-api", "count": 1, "duration": 300},
                       "chaosext.instance.actions", "restore_instances", _stopped, _all_running),
