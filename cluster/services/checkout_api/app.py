@@ -20,7 +20,7 @@ from servicekit.tls import ClientTrust
 
 from .catalog import Catalog
 from .payment_client import Order, PaymentClient, PaymentFailure
-from .settings import TUNABLE_DEFAULTS, Settings
+from .settings import TUNABLE_DEFAULTS, ZERO_ALLOWED, Settings
 
 log = logging.getLogger("checkout")
 
@@ -111,7 +111,7 @@ class Checkout:
 
 
 def build_app(settings: Settings, tunables: Tunables | None = None) -> web.Application:
-    tunables = tunables or Tunables(TUNABLE_DEFAULTS, settings.base.config_file)
+    tunables = tunables or Tunables(TUNABLE_DEFAULTS, settings.base.config_file, ZERO_ALLOWED)
     readiness = Readiness()
     checkout = Checkout(settings, tunables)
     readiness.add("kafka_producer", lambda: checkout.producer.ready)

@@ -26,6 +26,10 @@ TUNABLE_DEFAULTS: dict[str, int | float] = {
 }
 
 
+ZERO_ALLOWED = frozenset({"hedge_after_s"})
+"""Tunables that may be set to 0: hedge_after_s 0 turns hedging off."""
+
+
 @dataclass(frozen=True)
 class Settings:
     base: BaseSettings

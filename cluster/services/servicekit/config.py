@@ -31,8 +31,11 @@ class ConfigError(ValueError):
 class Tunables:
     """Effective tunables. Read them at use time (`tunables["name"]`) so a reload applies to the next call."""
 
-    def __init__(self, defaults: Mapping[str, Number], path: str | None) -> None:
+    def __init__(self, defaults: Mapping[str, Number], path: str | None,
+                 zero_allowed: frozenset[str] = frozenset()) -> None:
         self.defaults = dict(defaults)
+        # keys that may be 0 (a switch such as hedge_after_s), besides those whose default is 0
+        self.zero_allowed = zero_allowed | {k for k, v in defaults.items() if v == 0}
         self.path = path
         self._values: dict[str, Number] = dict(defaults)
         self._ignored: list[str] = []
@@ -78,10 +81,11 @@ class Tunables:
                 ignored.append(key)
                 continue
             default = self.defaults[key]
-            # a tunable whose default is 0 (a ratio that is off by default) may be set back to 0
+            zero_ok = key in self.zero_allowed
             if (isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw)
-                    or not (raw >= 0 if default == 0 else raw > 0)):
-                raise ConfigError(f"CONFIG_FILE key {key!r} must be a number > 0, got {raw!r}")
+                    or not (raw >= 0 if zero_ok else raw > 0)):
+                raise ConfigError(f"CONFIG_FILE key {key!r} must be a number {'>= 0' if zero_ok else '> 0'}, "
+                                  f"got {raw!r}")
             if isinstance(default, int):
                 if float(raw) != int(raw):
                     raise ConfigError(f"CONFIG_FILE key {key!r} must be an integer, got {raw!r}")
