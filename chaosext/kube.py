@@ -114,35 +114,26 @@ def to_dict(obj: Any) -> dict[str, Any]:
 
 
 SYNC_ANNOTATION = "chaosext.io/config-sync"
-"""Set on pods after a ConfigMap or Secret they mount changed: the kubelet syncs a pod (and
-refreshes its mounted volumes) at once when the pod object changes, rather than at its next
-periodic sync (about a minute)."""
+"""Set on pods after a ConfigMap they mount changed: the kubelet syncs a pod (and refreshes its
+mounted volumes) at once when the pod object changes, rather than at its next periodic sync
+(about a minute)."""
 
 
-def pods_mounting(core: client.CoreV1Api, namespace: str, configmap: str | None = None,
-                  secret: str | None = None) -> list[Any]:
-    """The running, not terminating, pods of ``namespace`` that mount ConfigMap ``configmap``
-    (or Secret ``secret``) as a volume."""
+def pods_mounting(core: client.CoreV1Api, namespace: str, configmap: str) -> list[Any]:
+    """The running, not terminating, pods of ``namespace`` that mount ConfigMap ``configmap`` as a
+    volume."""
     try:
         pods: list[Any] = core.list_namespaced_pod(namespace).items
     except ApiException as exc:
         raise api_error(exc, f"listing the pods of namespace {namespace}") from None
-
-    def mounts(volume: Any) -> bool:
-        if configmap is not None and volume.config_map is not None:
-            return bool(volume.config_map.name == configmap)
-        if secret is not None and volume.secret is not None:
-            return bool(volume.secret.secret_name == secret)
-        return False
-
     return [p for p in pods
             if p.metadata.deletion_timestamp is None and p.status.phase == "Running"
-            and any(mounts(v) for v in p.spec.volumes or [])]
+            and any(v.config_map is not None and v.config_map.name == configmap for v in p.spec.volumes or [])]
 
 
 def nudge_pods(core: client.CoreV1Api, namespace: str, pods: list[Any]) -> list[str]:
     """Annotate each pod with ``SYNC_ANNOTATION`` (the time now) so the kubelet refreshes its
-    mounted ConfigMaps and Secrets within seconds. Returns the names of the pods annotated (a pod
+    mounted ConfigMaps within seconds. Returns the names of the pods annotated (a pod
     gone meanwhile is skipped)."""
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     names: list[str] = []
@@ -161,7 +152,9 @@ def nudge_pods(core: client.CoreV1Api, namespace: str, pods: list[Any]) -> list[
 def pod_get(core: client.CoreV1Api, pod: Any, path: str | None = None) -> str | None:
     """GET ``path`` (default: its metrics path) from the pod through the API server's pod proxy,
     at the port and scheme of its ``prometheus.io/*`` annotations (the sample services serve
-    their admin endpoints there too). None when it declares no port or does not answer."""
+    their admin endpoints there too). None when it declares no port or does not answer; a
+    refused request is an error (a missing pods/proxy permission must not look like a pod that
+    exports nothing)."""
     notes = pod.metadata.annotations or {}
     port = notes.get("prometheus.io/port")
     if not port:
@@ -171,6 +164,8 @@ def pod_get(core: client.CoreV1Api, pod: Any, path: str | None = None) -> str | 
     try:
         body: Any = core.connect_get_namespaced_pod_proxy_with_path(
             f"{scheme}:{pod.metadata.name}:{port}", pod.metadata.namespace, where, _preload_content=False)
-    except ApiException:
+    except ApiException as exc:
+        if exc.status in (401, 403):
+            raise api_error(exc, f"reading /{where} of pod {pod.metadata.namespace}/{pod.metadata.name}") from None
         return None
     return str(body.data.decode(errors="replace"))

@@ -199,11 +199,11 @@ def inject(
             "new": describe(served.cert_pem),
             "keys_changed": sorted(k for k in new_data if new_data[k] != data.get(k)),
         }
-        if new_bundle is not None and bundle_cm is not None:
+        if new_bundle is not None and trust_bundle_configmap:
             # trust first, then the certificate
             clients = kube.pods_mounting(core, ns, configmap=trust_bundle_configmap)
             before = {p.metadata.name: _ca_reloads(core, p) for p in clients}
-            _patch_configmap(core, trust_bundle_configmap or "", ns, new_bundle, marks)
+            _patch_configmap(core, trust_bundle_configmap, ns, new_bundle, marks)
             changed["trust_bundle_configmap"] = f"{ns}/{trust_bundle_configmap}"
             with engine.unshielded():
                 changed["clients_reloaded_trust"] = _wait_trust(core, ns, clients, before, timeout)
