@@ -61,8 +61,17 @@ def test_leader_broker_maps_to_its_pod(kind_cluster: KindCluster, chaos_config: 
         assert held == {leader_pod}
     finally:
         kafka_actions.restore_kafka(configuration=chaos_config)
-    wait_until("three brokers again", lambda: kafka_probes.brokers_online(configuration=chaos_config),
+    _fully_replicated(chaos_config)
+
+
+def _fully_replicated(chaos_config: dict[str, Any]) -> None:
+    """Three brokers up and every partition's replicas in sync: a broker back is not yet a broker
+    that leads and acknowledges (the next test produces to it)."""
+    wait_until("three brokers", lambda: kafka_probes.brokers_online(configuration=chaos_config),
                lambda online: online == 3, timeout_s=180)
+    wait_until("no under-replicated partition",
+               lambda: kafka_probes.under_replicated_partitions(configuration=chaos_config),
+               lambda count: count == 0, timeout_s=180)
 
 
 def test_canaries_of_another_kafka_cluster_are_not_evidence(kind_cluster: KindCluster,
@@ -75,6 +84,8 @@ def test_canaries_of_another_kafka_cluster_are_not_evidence(kind_cluster: KindCl
     assert kafka_probes.canaries_lost(tag, missing_ok=True, configuration=chaos_config) == 0
     with pytest.raises(ActivityFailed, match="another Kafka cluster"):
         kafka_probes.canaries_lost(tag, configuration=chaos_config)
-    kafka_actions.produce_canaries(tag, count=3, configuration=chaos_config)
+    _fully_replicated(chaos_config)
+    produced = kafka_actions.produce_canaries(tag, count=3, configuration=chaos_config)
+    assert produced["acknowledged"] == 3, produced
     assert len(canary.recorded(tag)) == 3  # the foreign record was replaced, not extended
     assert kafka_probes.canaries_lost(tag, configuration=chaos_config) == 0
