@@ -43,3 +43,14 @@ def wait_until(what: str, probe: Callable[[], T], done: Callable[[T], bool], tim
 
 def labels_selector(labels: dict[str, Any]) -> str:
     return ",".join(f"{k}={v}" for k, v in labels.items())
+
+
+def live_cmdline(pid: int) -> str | None:
+    """The command line of a live process on this machine (None when gone or a zombie): KWOK pods
+    run nothing, so an exec'd stressor is a local process here."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return None
+    return None if state == "Z" else raw.replace(b"\0", b" ").decode().strip()

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 import yaml
-from kube.helpers import Kube
+from kube.helpers import Kube, live_cmdline
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 from support import wait_until
@@ -307,23 +307,15 @@ def test_stress_started_through_pods_exec_and_stopped_as_the_runner(as_runner: R
     result = stress_actions.stress_cpu(APP, workers=1, load=1, duration=60, configuration=as_runner.configuration())
     (pod,) = result["changed"]["pods"]
     pid = int(pod["stressor_pid"])
-    assert "stress-ng" in (_cmdline(pid) or ""), f"no stress-ng with pid {pid}"
+    assert "stress-ng" in (live_cmdline(pid) or ""), f"no stress-ng with pid {pid}"
     annotations = kube.core.read_namespaced_pod(pod["pod"], NAMESPACE).metadata.annotations
     assert annotations[PID_ANNOTATION] == f"{pod['container']}:{pid}"
     stress_actions.remove_stress(APP, configuration=as_runner.configuration())
-    wait_until(f"stress-ng {pid} gone", lambda: _cmdline(pid), timeout=30, done=lambda line: line is None)
+    wait_until(f"stress-ng {pid} gone", lambda: live_cmdline(pid), timeout=30, done=lambda line: line is None)
     assert PID_ANNOTATION not in (kube.core.read_namespaced_pod(pod["pod"], NAMESPACE).metadata.annotations or {})
     assert markers.list_markers(family="stress") == []
 
 
-def _cmdline(pid: int) -> str | None:
-    """The command line of a live process (None when gone or a zombie)."""
-    try:
-        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return None
-    return None if state == "Z" else raw.replace(b"\0", b" ").decode().strip()
 
 
 # ---- requests outside the Role ---------------------------------------------------------------------

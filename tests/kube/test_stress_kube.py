@@ -9,13 +9,12 @@ tests find it by the pid the fault recorded and check it is gone after the rollb
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from chaoslib.exceptions import ActivityFailed
 from interrupt_support import sigkilled_after
-from kube.helpers import Kube
+from kube.helpers import Kube, live_cmdline
 from kubernetes import client
 from stack_support import chaosext
 from support import wait_until
@@ -58,13 +57,6 @@ def _deployment(kube: Kube, namespace: str, name: str = "payment-service", repli
     )
 
 
-def _cmdline(pid: int) -> str | None:
-    try:
-        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return None
-    return None if state == "Z" else raw.replace(b"\0", b" ").decode().strip()
 
 
 def _stressed_pods(kube: Kube, namespace: str) -> dict[str, str]:
@@ -79,7 +71,7 @@ def test_cpu_stress_runs_stress_ng_through_exec_and_rollback_stops_it(kube: Kube
     (pod,) = result["changed"]["pods"]
     pid = pod["stressor_pid"]
     assert pod["container"] == "app"
-    cmd = wait_until("stress-ng to run", lambda: _cmdline(pid), timeout=10, done=lambda c: c is not None and "stress-ng" in c)
+    cmd = wait_until("stress-ng to run", lambda: live_cmdline(pid), timeout=10, done=lambda c: c is not None and "stress-ng" in c)
     assert cmd is not None and "--cpu 1 --cpu-load 5 --timeout 120s --temp-path /tmp" in cmd
     assert _stressed_pods(kube, namespace) == {pod["pod"]: f"app:{pid}"}
     annotations = kube.core.read_namespaced_pod(pod["pod"], namespace).metadata.annotations
@@ -89,7 +81,7 @@ def test_cpu_stress_runs_stress_ng_through_exec_and_rollback_stops_it(kube: Kube
 
     removed = actions.remove_stress("payment-service")
     assert [r["id"] for r in removed] == [result["id"]]
-    wait_until("stress-ng to stop", lambda: _cmdline(pid), timeout=10, done=lambda c: c is None)
+    wait_until("stress-ng to stop", lambda: live_cmdline(pid), timeout=10, done=lambda c: c is None)
     assert _stressed_pods(kube, namespace) == {}
     assert markers.list_markers(family="stress") == []
 
@@ -103,7 +95,7 @@ def test_sigkill_then_cleanup_stops_the_stressor_even_without_its_marker(kube: K
             "print(json.dumps(r['changed']), flush=True); os.kill(os.getpid(), signal.SIGKILL)")
     proc = sigkilled_after(code)  # KUBECONFIG: set for the session by the kube fixture
     pid = json.loads(proc.stdout)["pods"][0]["stressor_pid"]
-    cmd = _cmdline(pid)
+    cmd = live_cmdline(pid)
     assert cmd is not None and f"--vm 1 --vm-bytes {8 * 2**20} --vm-keep --timeout 300s" in cmd
     for marker in markers.list_markers(family="stress"):
         markers.delete(marker.id)
@@ -111,7 +103,7 @@ def test_sigkill_then_cleanup_stops_the_stressor_even_without_its_marker(kube: K
     out = chaosext("cleanup", "--kube", timeout=120)
     report = "".join(out.stderr.split())  # the table wraps long rows
     assert "stress" in report and f"pid={pid}," in report and "1leftoverfault(s)removed" in report
-    wait_until("stress-ng to stop", lambda: _cmdline(pid), timeout=10, done=lambda c: c is None)
+    wait_until("stress-ng to stop", lambda: live_cmdline(pid), timeout=10, done=lambda c: c is None)
     assert _stressed_pods(kube, namespace) == {}
 
 
