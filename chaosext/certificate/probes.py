@@ -56,10 +56,7 @@ DEFAULT_SERVER_NAME = "payment.chaosext.test"
 
 
 def _port(value: Any, argument: str) -> int:
-    try:
-        port = int(value) if isinstance(value, str) and value.isdigit() else value
-    except ValueError:
-        port = value
+    port = int(value) if isinstance(value, str) and value.isdigit() else value  # from the environment
     if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
         raise ActivityFailed(f"'{argument}' must be an integer 1..65535, got {value!r}")
     return port

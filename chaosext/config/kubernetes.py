@@ -23,7 +23,6 @@ from chaosext import kube
 
 __all__ = ["check_mounted", "effective", "nudge", "read", "restore", "wait_loaded", "write"]
 
-SYNC_ANNOTATION = kube.SYNC_ANNOTATION
 POLL_S = 0.5
 
 

@@ -22,6 +22,7 @@ from kubernetes.client.rest import ApiException
 
 from chaosext import kube
 from chaosext.dns.faultsfile import dump_faults, load_faults
+from chaosext.dns.names import normalize
 from chaosext.dns.spec import DnsFaultSpec
 from chaosext.faults import engine, markers
 from chaosext.faults.markers import FaultMarker
@@ -161,10 +162,6 @@ SERVE_WAIT_S = 60.0
 pods are nudged, plus the forwarder's 1 s poll)."""
 
 
-def _norm(name: str) -> str:
-    return name.lower().rstrip(".")
-
-
 def _serves(core: client.CoreV1Api, pod: Any, name: str) -> bool | None:
     """Whether the forwarder in ``pod`` has a fault for ``name`` now; None if it does not answer."""
     text = kube.pod_get(core, pod, "/faults")
@@ -174,7 +171,7 @@ def _serves(core: client.CoreV1Api, pod: Any, name: str) -> bool | None:
         faults = json.loads(text).get("faults", {})
     except ValueError:
         return None
-    return any(_norm(n) == _norm(name) for n in faults)
+    return any(normalize(n) == normalize(name) for n in faults)
 
 
 def wait_served(core: client.CoreV1Api, ns: str, name: str, present: bool, timeout: float) -> dict[str, Any]:

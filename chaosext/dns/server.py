@@ -49,6 +49,8 @@ from prometheus_client import (
     generate_latest,
 )
 
+from chaosext.dns.names import normalize
+
 __all__ = ["FAULT_KINDS", "Fault", "FaultStore", "Records", "StackResolver", "main", "parse_fault"]
 
 log = logging.getLogger("chaosext.dns")
@@ -58,10 +60,6 @@ DEFAULT_FAULT_TTL_S = 600.0
 MAX_DELAY_MS = 120_000
 DEFAULT_ZONE = "chaosext.test"
 DEFAULT_RECORDS = "payment.chaosext.test. 5 IN A 127.0.0.1\n"
-
-
-def normalize(name: str) -> str:
-    return name.strip().rstrip(".").lower()
 
 
 # ---- faults ------------------------------------------------------------------------------------

@@ -73,13 +73,19 @@ def _append(tag: str, ids: list[str], cluster: str) -> None:
 async def cluster_id(conn: Connection) -> str:
     """The Kafka cluster's id, from its metadata."""
     async with admin.session(conn) as s:
-        return str((await s.admin.describe_cluster())["cluster_id"])
+        return await _cluster_of(s)
 
 
-async def ensure_topic(conn: Connection, topic: str) -> None:
+async def _cluster_of(s: admin.Session) -> str:
+    return str((await s.admin.describe_cluster())["cluster_id"])
+
+
+async def ensure_topic(conn: Connection, topic: str) -> str:
+    """Create ``topic`` if it is missing; returns the Kafka cluster's id."""
     async with admin.session(conn) as s:
+        cluster = await _cluster_of(s)
         if topic in await s.admin.list_topics():
-            return
+            return cluster
         response = await s.admin.create_topics(
             [NewTopic(topic, 3, 3, topic_configs={"min.insync.replicas": "2"})], timeout_ms=15000
         )
@@ -89,12 +95,12 @@ async def ensure_topic(conn: Connection, topic: str) -> None:
                     f"creating the canary topic {topic!r} failed: error {item.get('error_code')} "
                     f"{item.get('error_message') or ''}"
                 )
+        return cluster
 
 
 async def produce(conn: Connection, tag: str, count: int, interval_s: float, topic: str) -> dict[str, Any]:
     """Produce ``count`` canaries ``interval_s`` apart; record and report the acknowledged ones."""
-    await ensure_topic(conn, topic)
-    cluster = await cluster_id(conn)
+    cluster = await ensure_topic(conn, topic)
     producer = AIOKafkaProducer(**conn.kwargs(acks="all", enable_idempotence=True, linger_ms=0))
     await producer.start()
     acked: list[str] = []
@@ -128,9 +134,10 @@ async def produce(conn: Connection, tag: str, count: int, interval_s: float, top
     }
 
 
-async def lost(conn: Connection, tag: str, topic: str, timeout: float) -> dict[str, Any]:
-    """Read ``topic`` from the start to its current end; report acknowledged canaries that are missing."""
-    wanted = set(recorded(tag, await cluster_id(conn)))
+async def lost(conn: Connection, tag: str, topic: str, timeout: float, cluster: str) -> dict[str, Any]:
+    """Read ``topic`` from the start to its current end; report the canaries acknowledged by Kafka
+    cluster ``cluster`` that are missing."""
+    wanted = set(recorded(tag, cluster))
     seen: set[str] = set()
     consumer = AIOKafkaConsumer(
         **conn.kwargs(group_id=None, enable_auto_commit=False, auto_offset_reset="earliest")

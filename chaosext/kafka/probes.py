@@ -239,7 +239,7 @@ def canaries_lost(
             f"'tag' {tag!r}: the acknowledged canaries were produced to another Kafka cluster, "
             f"none to this one ({cluster}); run produce_canaries first"
         )
-    report = run(f"reading canaries {tag!r}", lambda: canary.lost(conn, tag, topic, wait), timeout=wait + 30)
+    report = run(f"reading canaries {tag!r}", lambda: canary.lost(conn, tag, topic, wait, cluster), timeout=wait + 30)
     if not report["read_to_end"]:
         raise ActivityFailed(f"could not read {topic!r} to its end within {wait:g}s: {report}")
     return int(report["lost"])
