@@ -49,6 +49,7 @@ def test_reusable_workflow_has_typed_inputs_and_outputs(chaos: dict[str, Any]) -
         "image-tag": "string",
         "setup-command": "string",
         "manifests": "string",
+        "app-namespaces": "string",
         "python-version": "string",
         "chaosext-ref": "string",
         "chaosext-repository": "string",
