@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime
 from typing import Any
 
 from chaoslib.exceptions import ActivityFailed
@@ -13,7 +14,7 @@ from kubernetes.client.rest import ApiException
 from chaosext import kube
 from chaosext.faults import guardrails
 
-__all__ = ["delete_pods", "pods_of", "ready_pods", "scale", "selector_for"]
+__all__ = ["delete_pods", "pods_of", "ready_pods", "running_for", "scale", "selector_for"]
 
 
 def selector_for(service: str, label_selector: str | None) -> str:
@@ -44,6 +45,20 @@ def _is_ready(pod: Any) -> bool:
 
 def ready_pods(pods: list[Any]) -> list[Any]:
     return [p for p in pods if _is_ready(p)]
+
+
+def running_for(pod: Any, now: datetime | None = None) -> tuple[float | None, int]:
+    """How long the pod's most recently started container has been running (None when one is not
+    running), and its containers' restarts: a container the kubelet restarted in place keeps the
+    pod (name, uid, Ready again soon) but starts its clock again."""
+    now = now or datetime.now(UTC)
+    statuses = (pod.status.container_statuses or []) if pod.status else []
+    restarts = sum(int(s.restart_count or 0) for s in statuses)
+    started: list[datetime] = [s.state.running.started_at for s in statuses
+                               if s.state and s.state.running and s.state.running.started_at]
+    if not statuses or len(started) < len(statuses):
+        return None, restarts
+    return round(min((now - at).total_seconds() for at in started), 1), restarts
 
 
 def delete_pods(service: str, count: int, namespace: str, label_selector: str | None, grace_seconds: int | None,
