@@ -15,7 +15,7 @@ from chaoslib.types import Configuration, Secrets
 
 from chaosext.certificate.material import CA, Served, serve_cert
 from chaosext.certificate.material import new_ca as make_ca
-from chaosext.faults import engine, markers
+from chaosext.faults import engine
 from chaosext.target import setting, target_of
 
 __all__ = [
@@ -230,11 +230,4 @@ def restore_certificates(
 ) -> list[dict[str, Any]]:
     """Rollback: put back every certificate (and trust bundle) a certificate fault replaced (only
     the Secret ``secret``, if given). Returns the records of the faults undone."""
-    done: list[dict[str, Any]] = []
-    for marker in markers.list_markers(family=FAMILY):
-        if secret and not marker.target.endswith(f"/{secret}"):
-            continue
-        result = engine.undo(marker.id)
-        if result:
-            done.append(result)
-    return done
+    return engine.undo_matching(FAMILY, scope={"secret": secret})

@@ -27,6 +27,7 @@ from chaosext.certificate import backup, trust
 from chaosext.certificate.material import CA, Served, describe, load_ca_pair, sans_of
 from chaosext.faults import engine, markers
 from chaosext.faults.markers import FaultMarker
+from chaosext.faults.undoers import undoer
 from chaosext.rollout import kubernetes as rollout
 
 __all__ = ["RELOADS_ANNOTATION", "find_leftovers", "inject", "undo"]
@@ -131,7 +132,7 @@ def inject(
         raise ActivityFailed(
             f"'secret': {ns}/{secret} is not a TLS Secret (no tls.crt/tls.key); nothing changed"
         )
-    active = [m for m in markers.list_markers(family=FAMILY) if m.target == f"secret/{ns}/{secret}"]
+    active = markers.list_markers(family=FAMILY, scope={"secret": secret, "namespace": ns})
     if active:
         raise ActivityFailed(
             f"Secret {ns}/{secret} already has a certificate fault ({active[0].id}); "
@@ -176,9 +177,10 @@ def inject(
         family=FAMILY,
         kind=kind,
         target=f"secret/{ns}/{secret}",
+        scope={"secret": secret, "namespace": ns},
         description=f"{description} for {seconds:g}s (Secret {ns}/{secret}"
         f"{f', restarting {workload_kind} {workload}' if do_restart else ''})",
-        undo="chaosext.certificate.kubernetes:undo",
+        undo="certificate.secret",
         undo_args={
             "backup_file": saved,
             "namespace": ns,
@@ -275,6 +277,7 @@ def _patch_configmap(
             raise kube.api_error(exc, f"updating ConfigMap {ns}/{name}") from None
 
 
+@undoer("certificate.secret")
 def undo(
     backup_file: str,
     namespace: str,

@@ -21,6 +21,7 @@ from chaosext.certificate.handshake import handshake
 from chaosext.certificate.material import CA, Served, describe, load_ca_pair, pem_certs, sans_of
 from chaosext.faults import engine, markers
 from chaosext.faults.markers import FaultMarker
+from chaosext.faults.undoers import undoer
 from chaosext.stack.config import StackConfig, load_config
 
 __all__ = ["Builder", "inject", "undo"]
@@ -99,8 +100,9 @@ def inject(
         family=FAMILY,
         kind=kind,
         target=f"local:payment-service:{config.payment_cert_file}",
+        scope={"service": "payment-service"},
         description=f"{description} for {seconds:g}s (payment-service, local stack)",
-        undo="chaosext.certificate.local:undo",
+        undo="certificate.local_files",
         undo_args={
             "backup_file": saved,
             "private": [str(files["key"])],
@@ -138,6 +140,7 @@ def inject(
             backup.drop(saved)
 
 
+@undoer("certificate.local_files")
 def undo(
     backup_file: str,
     order: list[str],

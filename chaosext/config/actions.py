@@ -46,9 +46,9 @@ def change_service_config(
         previous = local.read(service)
         new = local.merged(service, settings)
         marker = FaultMarker(
-            id=fault_id, family=FAMILY, kind="reload", target=f"local/{service}",
+            id=fault_id, family=FAMILY, kind="reload", target=f"local/{service}", scope={"service": service},
             description=f"config of {service} changed to {settings} for {seconds:g}s",
-            undo="chaosext.config.local:write", undo_args={"service": service, "content": previous},
+            undo="config.local_file", undo_args={"service": service, "content": previous},
             expires_at=time.time() + seconds,
         )
 
@@ -66,8 +66,9 @@ def change_service_config(
     k8s.check_mounted(name, ns, configuration, secrets)
     marker = FaultMarker(
         id=fault_id, family=FAMILY, kind="reload", target=f"configmap/{ns}/{name}",
+        scope={"service": service, "configmap": name, "namespace": ns},
         description=f"ConfigMap {ns}/{name}[{key}] changed to {settings} for {seconds:g}s",
-        undo="chaosext.config.kubernetes:restore",
+        undo="config.configmap",
         undo_args={"name": name, "namespace": ns, "key": key, "content": current,
                    "context": kube.current_context(secrets)},
         expires_at=time.time() + seconds,
@@ -92,16 +93,13 @@ def restore_service_config(
     """Rollback: restore every service config chaosext changed (of ``service`` only, if given); on
     Kubernetes, then wait until every replica runs the restored value, so the closing steady state
     is measured on the restored service."""
-    def wanted(marker: FaultMarker) -> bool:
-        return not service or marker.target.split("/")[-1].startswith(service)
-
-    restoring = [m for m in markers.list_markers(family=FAMILY) if wanted(m) and m.target.startswith("configmap/")]
-    done = engine.undo_matching(FAMILY, where=wanted)
-    if restoring:
+    done = engine.undo_matching(FAMILY, scope={"service": service})
+    restored = [record for record in done if "configmap" in record["scope"]]
+    if restored:
         from chaosext.config import kubernetes as k8s
 
-        for marker in restoring:
-            args = marker.undo_args
+        for record in restored:
+            args = record["undo_args"]
             loaded = k8s.wait_loaded(args["name"], args["namespace"], args["key"], timeout_s=LOAD_TIMEOUT_S,
                                      context=args.get("context"))
             done.append({"configmap": f"{args['namespace']}/{args['name']}", "restored_replicas": loaded})

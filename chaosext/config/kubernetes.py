@@ -20,6 +20,7 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from chaosext import kube
+from chaosext.faults.undoers import undoer
 
 __all__ = ["check_mounted", "effective", "nudge", "read", "restore", "wait_loaded", "write"]
 
@@ -57,6 +58,7 @@ def write(name: str, namespace: str, key: str, content: str | None, fault_id: st
         raise kube.api_error(exc, f"patching ConfigMap {namespace}/{name}") from None
 
 
+@undoer("config.configmap")
 def restore(name: str, namespace: str, key: str, content: str | None, context: str | None = None) -> None:
     """The undo of a config fault (rollback, reaper, cleanup): the previous value back, then the
     pods that mount the ConfigMap nudged so they load it within seconds."""

@@ -10,6 +10,7 @@ from typing import Any
 import requests
 from chaoslib.exceptions import ActivityFailed
 
+from chaosext.faults.undoers import undoer
 from chaosext.stack.config import load_config
 
 __all__ = ["config_path", "effective", "read", "write"]
@@ -30,6 +31,7 @@ def read(service: str) -> str | None:
         return None
 
 
+@undoer("config.local_file")
 def write(service: str, content: str | None) -> None:
     """Replace the file atomically (a reader never sees half a file); None removes it."""
     path = config_path(service)

@@ -12,7 +12,7 @@ from chaoslib.types import Configuration, Secrets
 
 from chaosext.dns.names import check_name
 from chaosext.dns.spec import DnsFaultSpec, delay_spec, failure_spec
-from chaosext.faults import engine, markers
+from chaosext.faults import engine
 from chaosext.target import target_of
 
 __all__ = ["delay_dns", "fail_dns", "remove_dns_faults"]
@@ -72,11 +72,4 @@ def remove_dns_faults(
     """Rollback: remove every DNS fault chaosext set (only those on ``name``, if given). Returns
     the records of the faults removed."""
     wanted = check_name(name) if name is not None else None
-    removed: list[dict[str, Any]] = []
-    for marker in markers.list_markers(family=FAMILY):
-        if wanted and marker.undo_args.get("name") != wanted:
-            continue
-        done = engine.undo(marker.id)
-        if done:
-            removed.append(done)
-    return removed
+    return engine.undo_matching(FAMILY, scope={"name": wanted})

@@ -26,6 +26,7 @@ from chaosext.dns.names import normalize
 from chaosext.dns.spec import DnsFaultSpec
 from chaosext.faults import engine, markers
 from chaosext.faults.markers import FaultMarker
+from chaosext.faults.undoers import undoer
 from chaosext.target import setting
 
 __all__ = ["CONFIGMAP", "KEY", "active_faults", "find_leftovers", "inject", "remove_leftovers", "undo"]
@@ -122,8 +123,9 @@ def inject(
         family=FAMILY,
         kind=spec.kind,
         target=f"configmap/{ns}/{CONFIGMAP}:{spec.name}",
+        scope={"name": spec.name, "namespace": ns},
         description=f"{spec.describe()} for {seconds:g}s (ConfigMap {ns}/{CONFIGMAP})",
-        undo="chaosext.dns.kubernetes:undo",
+        undo="dns.configmap",
         undo_args={
             "namespace": ns,
             "name": spec.name,
@@ -196,6 +198,7 @@ def wait_served(core: client.CoreV1Api, ns: str, name: str, present: bool, timeo
         time.sleep(0.5)
 
 
+@undoer("dns.configmap")
 def undo(
     namespace: str,
     name: str,

@@ -15,6 +15,7 @@ from chaosext.dns.client import DnsControl, control_url
 from chaosext.dns.spec import DnsFaultSpec
 from chaosext.faults import engine, markers
 from chaosext.faults.markers import FaultMarker
+from chaosext.faults.undoers import undoer
 
 __all__ = ["active_faults", "inject", "undo"]
 
@@ -37,8 +38,9 @@ def inject(spec: DnsFaultSpec, seconds: float, configuration: dict[str, Any] | N
         family=FAMILY,
         kind=spec.kind,
         target=f"dns:{url}:{spec.name}",
+        scope={"name": spec.name},
         description=f"{spec.describe()} for {seconds:g}s (local DNS server {url})",
-        undo="chaosext.dns.local:undo",
+        undo="dns.local_server",
         undo_args={"url": url, "name": spec.name, "expires_at": expires_at},
         expires_at=expires_at,
     )
@@ -50,6 +52,7 @@ def inject(spec: DnsFaultSpec, seconds: float, configuration: dict[str, Any] | N
     return engine.activate(marker, apply)
 
 
+@undoer("dns.local_server")
 def undo(url: str, name: str, expires_at: float | None = None) -> None:
     """Remove the fault on ``name``, unless the one there now is somebody else's (another expiry)."""
     control = DnsControl(url)

@@ -8,7 +8,6 @@ was killed. Rollback actions and ``chaosext cleanup`` undo it earlier through th
 from __future__ import annotations
 
 import fcntl
-import importlib
 import logging
 import os
 import signal
@@ -22,11 +21,11 @@ from typing import Any
 
 from chaoslib.exceptions import ActivityFailed
 
-from chaosext.faults import markers
-from chaosext.faults.markers import FaultMarker
+from chaosext.faults import markers, undoers
+from chaosext.faults.markers import FaultMarker, Scope
 from chaosext.faults.paths import faults_dir
 
-__all__ = ["activate", "check_duration", "undo", "undo_matching", "unshielded"]
+__all__ = ["activate", "check_duration", "record", "undo", "undo_matching", "unshielded"]
 
 lifecycle = logging.getLogger("chaostoolkit.chaosext")
 """Fault lifecycle (active, ended): a child of Chaos Toolkit's own logger, so the lines reach the
@@ -165,13 +164,6 @@ def unshielded() -> Iterator[None]:
             signal.signal(sig, defer)
 
 
-def _resolve(ref: str) -> Callable[..., Any]:
-    module_name, _, func_name = ref.partition(":")
-    module = importlib.import_module(module_name)
-    func: Callable[..., Any] = getattr(module, func_name)
-    return func
-
-
 def _spawn_reaper(fault_id: str) -> None:
     log = open(faults_dir() / "reaper.log", "ab")  # noqa: SIM115 - handed to the child
     subprocess.Popen(
@@ -219,7 +211,7 @@ def undo(fault_id: str, reason: str = "rolled back") -> dict[str, Any] | None:
         if marker is None:
             return None
         with _environment(marker.env), _shielded():
-            _resolve(marker.undo)(**marker.undo_args)
+            undoers.resolve(marker.undo, str(markers.path_of(fault_id)))(**marker.undo_args)
         markers.delete(fault_id)
     removed = time.time()
     lifecycle.info("chaosext fault %s ended (%s) at %s after %.1f s: %s", marker.id, reason, _utc(removed),
@@ -227,13 +219,24 @@ def undo(fault_id: str, reason: str = "rolled back") -> dict[str, Any] | None:
     return {**marker.to_json(), "removed_at": removed, "ended": reason}
 
 
+def record(marker: FaultMarker, **undo_args: Any) -> None:
+    """Inside a fault's ``apply``: add to the marker what ``apply`` learnt that undo needs (the
+    replica count before scaling, a started process's pid), saved at once so the reaper or
+    ``chaosext cleanup`` sees it even if the experiment dies right after."""
+    marker.undo_args.update(undo_args)
+    markers.save(marker)
+
+
 def undo_matching(
-    family: str | None = None, kind: str | None = None, where: Callable[[FaultMarker], bool] | None = None
+    family: str | None = None,
+    kind: str | None = None,
+    where: Callable[[FaultMarker], bool] | None = None,
+    scope: Scope | None = None,
 ) -> list[dict[str, Any]]:
-    """Undo every active fault of a family (and kind, and for which ``where`` holds): what
-    rollbacks call."""
+    """Undo every active fault of a family (and kind, and whose ``scope`` has the given values
+    (None: any), and for which ``where`` holds): what every rollback calls."""
     done: list[dict[str, Any]] = []
-    for marker in markers.list_markers(family=family, kind=kind):
+    for marker in markers.list_markers(family=family, kind=kind, scope=scope):
         if where is not None and not where(marker):
             continue
         result = undo(marker.id)

@@ -67,9 +67,9 @@ def stop_instances(
 
         names = local.pick(service, count, configuration)
         marker = FaultMarker(
-            id=fault_id, family=FAMILY, kind="stop", target=f"local/{service}",
+            id=fault_id, family=FAMILY, kind="stop", target=f"local/{service}", scope={"service": service},
             description=f"stopped {', '.join(names)} for {seconds:g}s",
-            undo="chaosext.instance.local:start", undo_args={"names": names},
+            undo="instance.start", undo_args={"names": names},
             expires_at=time.time() + seconds,
         )
 
@@ -87,16 +87,14 @@ def stop_instances(
 
     def apply() -> dict[str, Any]:
         previous = k8s.scale(kind, service, ns, len(pods) - count, configuration=configuration, secrets=secrets)
-        stored = markers.load(fault_id)
-        if stored:
-            stored.undo_args["replicas"] = previous
-            markers.save(stored)
+        engine.record(marker, replicas=previous)
         return {"scaled_from": previous, "scaled_to": len(pods) - count}
 
     marker = FaultMarker(
         id=fault_id, family=FAMILY, kind="stop", target=f"{kind}/{ns}/{service}",
+        scope={"service": service, "workload": f"{kind}/{service}", "namespace": ns},
         description=f"scaled {kind} {ns}/{service} down by {count} for {seconds:g}s",
-        undo="chaosext.instance.kubernetes:scale",
+        undo="instance.scale",
         undo_args={"kind": kind, "name": service, "namespace": ns, "replicas": len(pods), "context": context},
         expires_at=time.time() + seconds,
     )
@@ -109,4 +107,4 @@ def restore_instances(
     secrets: Secrets = None,
 ) -> list[dict[str, Any]]:
     """Rollback: start again every instance chaosext stopped (of ``service`` only, if given)."""
-    return engine.undo_matching(FAMILY, where=lambda m: not service or m.target.endswith(f"/{service}"))
+    return engine.undo_matching(FAMILY, scope={"service": service})

@@ -12,6 +12,7 @@ from kubernetes.client.rest import ApiException
 
 from chaosext import kube
 from chaosext.faults import guardrails
+from chaosext.faults.undoers import undoer
 
 __all__ = ["delete_pods", "pods_of", "ready_pods", "scale", "selector_for"]
 
@@ -68,6 +69,7 @@ def delete_pods(service: str, count: int, namespace: str, label_selector: str | 
     return deleted
 
 
+@undoer("instance.scale")
 def scale(kind: str, name: str, namespace: str, replicas: int, context: str | None = None,
           configuration: Configuration = None, secrets: Secrets = None) -> int:
     """Set a workload's replicas; returns the previous count."""

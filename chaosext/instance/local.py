@@ -11,6 +11,7 @@ from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration
 
 from chaosext.faults import guardrails
+from chaosext.faults.undoers import undoer
 from chaosext.stack.config import load_config
 from chaosext.stack.supervisor import Supervisor
 
@@ -80,6 +81,7 @@ def stop(names: list[str]) -> None:
         sup.stop_program(name, True)
 
 
+@undoer("instance.start")
 def start(names: list[str]) -> None:
     """Start the programs again (idempotent: already running is fine)."""
     sup = Supervisor(load_config())

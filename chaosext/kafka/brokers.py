@@ -130,9 +130,10 @@ def _lose_local(
         family=FAMILY,
         kind=KIND,
         target=f"local/{','.join(names)}",
+        scope={"brokers": ",".join(names)},
         description=f"{how} Kafka broker(s) {victims} for {seconds:g}s"
         + (f" (leader of {topic}-{partition})" if topic else ""),
-        undo="chaosext.kafka.local:start_brokers",
+        undo="kafka.start_brokers",
         undo_args={"programs": names},
         expires_at=time.time() + seconds,
     )
@@ -186,9 +187,10 @@ def _lose_kubernetes(
         family=FAMILY,
         kind=KIND,
         target=f"statefulset/{ns}/{statefulset}",
+        scope={"statefulset": statefulset, "namespace": ns},
         description=f"{'stopped' if graceful else 'killed'} and held down pod(s) {names} of statefulset "
         f"{ns}/{statefulset} for {seconds:g}s" + (f" (leader of {topic}-{partition})" if topic else ""),
-        undo="chaosext.kafka.kubernetes:release",
+        undo="kafka.release_brokers",
         undo_args={
             "fault_id": fault_id,
             "statefulset": statefulset,

@@ -31,8 +31,8 @@ PAUSE, SLOW, REWIND = "consumer-pause", "consumer-slow", "rewind-pause"
 
 
 def _busy(consumer: str) -> None:
-    for m in markers.list_markers(family=FAMILY):
-        if m.kind in (PAUSE, SLOW, REWIND) and m.target.endswith(f"/{consumer}"):
+    for m in markers.list_markers(family=FAMILY, scope={"consumer": consumer}):
+        if m.kind in (PAUSE, SLOW, REWIND):
             raise ActivityFailed(
                 f"'consumer' {consumer!r} is already under Kafka fault {m.id} ({m.kind}); nothing changed"
             )
@@ -59,8 +59,9 @@ def _pause_marker(
             family=FAMILY,
             kind=kind,
             target=f"local/{consumer}",
+            scope={"consumer": consumer},
             description=description,
-            undo="chaosext.kafka.local:resume_consumer",
+            undo="kafka.resume_consumer",
             undo_args={"program": consumer, "pid": pid},
             expires_at=expires_at,
         )
@@ -75,8 +76,9 @@ def _pause_marker(
         family=FAMILY,
         kind=kind,
         target=f"deployment/{ns}/{consumer}",
+        scope={"consumer": consumer, "namespace": ns},
         description=description,
-        undo="chaosext.kafka.kubernetes:restore_consumer",
+        undo="kafka.restore_consumer",
         undo_args={
             "fault_id": fault_id,
             "deployment": consumer,
@@ -142,19 +144,17 @@ def slow(
             family=FAMILY,
             kind=SLOW,
             target=f"local/{consumer}",
+            scope={"consumer": consumer},
             description=f"slowed consumer {consumer!r} (frozen {share:.0%} of every {period:g}s) "
             f"for {seconds:g}s",
-            undo="chaosext.kafka.local:stop_throttle",
+            undo="kafka.stop_throttle",
             undo_args={"throttle_pid": 0, "program": consumer, "pid": pid},
             expires_at=expires_at,
         )
 
         def apply_local() -> dict[str, Any]:
             throttle_pid = local.start_throttle(pid, pause_ms, run_ms, expires_at)
-            stored = markers.load(fault_id)
-            if stored:
-                stored.undo_args["throttle_pid"] = throttle_pid
-                markers.save(stored)
+            engine.record(marker, throttle_pid=throttle_pid)
             return {
                 "program": consumer,
                 "pid": pid,
@@ -180,9 +180,10 @@ def slow(
         family=FAMILY,
         kind=SLOW,
         target=f"deployment/{ns}/{consumer}",
+        scope={"consumer": consumer, "namespace": ns},
         description=f"slowed consumer deployment {ns}/{consumer} from {before} to {target} replicas "
         f"for {seconds:g}s",
-        undo="chaosext.kafka.kubernetes:restore_consumer",
+        undo="kafka.restore_consumer",
         undo_args={
             "fault_id": fault_id,
             "deployment": consumer,

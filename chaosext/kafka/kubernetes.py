@@ -29,6 +29,7 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from chaosext import kube
+from chaosext.faults.undoers import undoer
 
 __all__ = [
     "HOLD_LABEL",
@@ -226,6 +227,7 @@ def _stays(core: client.CoreV1Api, namespace: str, name: str, uid: str, settle: 
     return True
 
 
+@undoer("kafka.release_brokers")
 def release(
     fault_id: str, statefulset: str, namespace: str, context: str | None = None, pods: list[str] | None = None
 ) -> None:
@@ -284,6 +286,7 @@ def scale_consumer(
     return {"deployment": f"{namespace}/{deployment}", "replicas_before": before, "replicas": replicas}
 
 
+@undoer("kafka.restore_consumer")
 def restore_consumer(
     fault_id: str, deployment: str, namespace: str, replicas: int, context: str | None = None
 ) -> None:

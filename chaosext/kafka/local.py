@@ -14,6 +14,7 @@ from typing import Any
 from chaoslib.exceptions import ActivityFailed
 
 from chaosext.faults.paths import faults_dir
+from chaosext.faults.undoers import undoer
 from chaosext.kafka.throttle import is_throttler
 from chaosext.stack.config import load_config
 from chaosext.stack.supervisor import Supervisor
@@ -90,6 +91,7 @@ def stop_brokers(ids: list[int], graceful: bool) -> list[dict[str, Any]]:
     return done
 
 
+@undoer("kafka.start_brokers")
 def start_brokers(programs: list[str]) -> None:
     """Start the broker programs again (idempotent; a stack that is down is left alone)."""
     sup = Supervisor(load_config())
@@ -124,6 +126,7 @@ def stop_consumer(program: str) -> dict[str, Any]:
     return {"program": program, "pid": pid, "stopped": True}
 
 
+@undoer("kafka.resume_consumer")
 def resume_consumer(program: str, pid: int | None = None) -> None:
     """Undo for pause and slow: continue a frozen process, start a stopped program (idempotent)."""
     if pid:
@@ -160,6 +163,7 @@ def start_throttle(pid: int, pause_ms: float, run_ms: float, until: float) -> in
     return proc.pid
 
 
+@undoer("kafka.stop_throttle")
 def stop_throttle(throttle_pid: int, program: str, pid: int) -> None:
     """Undo of a slow-down: end the throttler (only if that pid still is one), then continue the consumer."""
     if is_throttler(throttle_pid):

@@ -16,6 +16,7 @@ from chaoslib.types import Configuration, Secrets
 from chaosext import kube
 from chaosext.faults import engine, markers
 from chaosext.faults.markers import FaultMarker
+from chaosext.faults.undoers import undoer
 from chaosext.rollout import kubernetes as k8s
 from chaosext.target import target_of
 
@@ -107,8 +108,9 @@ def start_failing_rollout(
     fault_id = markers.new_id(FAMILY)
     marker = FaultMarker(
         id=fault_id, family=FAMILY, kind="failing-readiness", target=f"{kind}/{ns}/{name}",
+        scope={"workload": f"{kind}/{name}", "name": name, "namespace": ns},
         description=f"rollout of {kind} {ns}/{name} whose new replicas fail readiness, for {seconds:g}s",
-        undo="chaosext.rollout.actions:_restore_template",
+        undo="rollout.template",
         undo_args={"name": name, "kind": kind, "namespace": ns, "template": original,
                    "context": kube.current_context(secrets)},
         expires_at=time.time() + seconds,
@@ -138,6 +140,7 @@ def _wait_stalled(name: str, kind: str, ns: str, timeout: float, configuration: 
     raise ActivityFailed(f"the failing rollout of {kind} {ns}/{name} was not observed within {timeout}s: {state}")
 
 
+@undoer("rollout.template")
 def _restore_template(name: str, kind: str, namespace: str, template: dict[str, Any],
                       context: str | None = None) -> None:
     """Put the pre-fault pod template back (what ``kubectl rollout undo`` does)."""
@@ -150,4 +153,4 @@ def undo_failing_rollout(
     secrets: Secrets = None,
 ) -> list[dict[str, Any]]:
     """Rollback: undo every failing rollout chaosext started (of workload ``name`` only, if given)."""
-    return engine.undo_matching(FAMILY, where=lambda m: not name or m.target.endswith(f"/{name}"))
+    return engine.undo_matching(FAMILY, scope={"name": name})

@@ -18,6 +18,7 @@ from chaoslib.types import Configuration
 
 from chaosext.faults import engine, markers
 from chaosext.faults.markers import FaultMarker
+from chaosext.faults.undoers import undoer
 from chaosext.rollout import haproxy
 from chaosext.stack.config import StackConfig, load_config
 from chaosext.stack.supervisor import Supervisor
@@ -149,8 +150,9 @@ def start_failing_rollout(name: str, duration: float, settle_timeout: float,
     fault_id = markers.new_id(FAMILY)
     marker = FaultMarker(
         id=fault_id, family=FAMILY, kind="failing-readiness", target=f"local/{name}",
+        scope={"workload": name, "name": name},
         description=f"release of {name} whose replicas fail readiness (on {first}), for {duration:g}s",
-        undo="chaosext.rollout.local:restore_release",
+        undo="rollout.local_release",
         undo_args={"name": name, "replica": first, "environment": original},
         expires_at=time.time() + duration,
     )
@@ -168,6 +170,7 @@ def start_failing_rollout(name: str, duration: float, settle_timeout: float,
     return record
 
 
+@undoer("rollout.local_release")
 def restore_release(name: str, replica: str, environment: str, timeout: float = 60) -> None:
     config = load_config()
     _set_environment(config, replica, environment)

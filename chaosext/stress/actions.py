@@ -40,12 +40,12 @@ def _stress(service: str, count: int, stress: Stress, cpu_limit: Any, memory_lim
         memory = parse_bytes(memory_limit, "memory_limit") if memory_limit is not None else None
         limits = f"cpu_limit={cpus if cpus is not None else 'none'}, memory_limit={memory_limit or 'none'}"
         marker = FaultMarker(id=fault_id, family=FAMILY, kind=stress.kind, target=f"local/{service}",
-                             description=f"{what} ({limits})", undo="chaosext.stress.local:undo",
+                             scope={"service": service}, description=f"{what} ({limits})", undo="stress.local",
                              undo_args={"replicas": [], "stressors": []}, expires_at=expires_at)
 
         def apply_local() -> dict[str, Any]:
             done = local.apply(service, count, instances, stress, cpus, memory, fault_id, configuration,
-                               record=lambda args: _record(marker, args))
+                               record=lambda args: engine.record(marker, **args))
             return {"target": "local", "stress": stress.to_json(), "cpu_limit": cpus, "memory_limit": memory,
                     "replicas": done["replicas"]}
 
@@ -58,22 +58,17 @@ def _stress(service: str, count: int, stress: Stress, cpu_limit: Any, memory_lim
         parse_bytes(memory_limit, "memory_limit")
     ns = kube.namespace_of(namespace, configuration)
     marker = FaultMarker(id=fault_id, family=FAMILY, kind=stress.kind, target=f"pods/{ns}/{service}",
-                         description=what, undo="chaosext.stress.kubernetes:undo",
+                         scope={"service": service, "namespace": ns}, description=what, undo="stress.pods",
                          undo_args={"namespace": ns, "pods": []}, expires_at=expires_at)
 
     def apply() -> dict[str, Any]:
         done = k8s.apply(service, count, ns, label_selector, container, stress, fault_id,
                          kube.expiry_annotations(fault_id, expires_at), configuration, secrets,
-                         record=lambda args: _record(marker, args))
+                         record=lambda args: engine.record(marker, **args))
         return {"target": "kubernetes", "namespace": ns, "stress": stress.to_json(),
                 "limits": "the container's own (resources.limits)", **done}
 
     return engine.activate(marker, apply)
-
-
-def _record(marker: FaultMarker, undo_args: dict[str, Any]) -> None:
-    marker.undo_args = undo_args
-    markers.save(marker)
 
 
 def stress_cpu(
@@ -130,4 +125,4 @@ def remove_stress(
     secrets: Secrets = None,
 ) -> list[dict[str, Any]]:
     """Rollback: stop every stressor chaosext started (of ``service`` only, if given)."""
-    return engine.undo_matching(FAMILY, where=lambda m: not service or m.target.split("/")[-1] == service)
+    return engine.undo_matching(FAMILY, scope={"service": service})

@@ -24,6 +24,7 @@ from kubernetes.stream.ws_client import ERROR_CHANNEL
 from chaosext import kube
 from chaosext.errors import ToolMissing
 from chaosext.faults import guardrails
+from chaosext.faults.undoers import undoer
 from chaosext.instance import kubernetes as workloads
 from chaosext.stress.stressor import Stress
 
@@ -194,6 +195,7 @@ def _stop(core: client.CoreV1Api, pod: str, namespace: str, container: str, pid:
     return out.strip()
 
 
+@undoer("stress.pods")
 def undo(namespace: str, pods: list[dict[str, Any]], context: str | None = None) -> list[dict[str, Any]]:
     """Stop every stressor and drop the pods' stress annotations (idempotent)."""
     core = _core(context)

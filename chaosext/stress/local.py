@@ -22,6 +22,7 @@ from chaoslib.types import Configuration
 
 from chaosext.errors import ToolMissing
 from chaosext.faults.paths import faults_dir
+from chaosext.faults.undoers import undoer
 from chaosext.instance import local as instances
 from chaosext.stress import cgroups
 from chaosext.stress.stressor import Stress
@@ -124,6 +125,7 @@ def _stop_stressor(pid: int, start_time: int | None, timeout: float = 5.0) -> No
             time.sleep(0.05)
 
 
+@undoer("stress.local")
 def undo(replicas: list[dict[str, Any]], stressors: list[dict[str, Any]]) -> None:
     """Stop the stressors, move the replicas home, delete the cgroups (idempotent)."""
     for stressor in stressors:

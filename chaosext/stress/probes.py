@@ -22,7 +22,7 @@ def stress_status(
     an experiment can require ``nr_throttled > 0`` to prove the stress really bit."""
     rows = []
     for marker in markers.list_markers(family="stress"):
-        if service and marker.target.split("/")[-1] != service:
+        if service and marker.scope.get("service", marker.target.split("/")[-1]) != service:
             continue
         row: dict[str, Any] = {"id": marker.id, "kind": marker.kind, "target": marker.target,
                                "description": marker.description, "expires_at": marker.expires_at}
