@@ -1,8 +1,9 @@
 """Activate and undo faults.
 
-Every fault is (1) recorded as a marker before it is applied, (2) applied, (3) watched by a
-detached reaper process that undoes it when its duration ends, even if the experiment process
-was killed. Rollback actions and ``chaosext cleanup`` undo it earlier through the same marker.
+Every fault is (1) recorded as a marker before it is applied, (2) applied, (3) watched by the
+state directory's reaper, a detached process that undoes it when its duration ends, even if the
+experiment process was killed. Rollback actions and ``chaosext cleanup`` undo it earlier through
+the same marker.
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ import fcntl
 import logging
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,7 +20,7 @@ from typing import Any
 
 from chaoslib.exceptions import ActivityFailed
 
-from chaosext.faults import markers, undoers
+from chaosext.faults import markers, reaper, undoers
 from chaosext.faults.markers import FaultMarker, Scope
 from chaosext.faults.paths import faults_dir
 
@@ -164,20 +163,6 @@ def unshielded() -> Iterator[None]:
             signal.signal(sig, defer)
 
 
-def _spawn_reaper(fault_id: str) -> None:
-    log = open(faults_dir() / "reaper.log", "ab")  # noqa: SIM115 - handed to the child
-    subprocess.Popen(
-        [sys.executable, "-m", "chaosext.faults.reaper", fault_id],
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=log,
-        start_new_session=True,
-        close_fds=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    log.close()
-
-
 def activate(marker: FaultMarker, apply: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """Record, apply and time-bound a fault. Returns the marker plus what ``apply`` reports.
 
@@ -195,7 +180,7 @@ def activate(marker: FaultMarker, apply: Callable[[], dict[str, Any]]) -> dict[s
         undo(marker.id, "interrupted")
         raise
     if marker.expires_at is not None:
-        _spawn_reaper(marker.id)
+        reaper.ensure_running()
     until = (f"until {_utc(marker.expires_at)} ({marker.expires_at - time.time():.0f} s)"
              if marker.expires_at is not None else "until rolled back")
     lifecycle.info("chaosext fault %s active on %s, %s: %s", marker.id, marker.target, until, marker.description)
