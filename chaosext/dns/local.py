@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from chaoslib.exceptions import ActivityFailed
+from chaoslib.types import Configuration, Secrets
 
 from chaosext.dns.client import DnsControl, control_url
 from chaosext.dns.spec import DnsFaultSpec
@@ -22,7 +23,9 @@ __all__ = ["active_faults", "inject", "undo"]
 FAMILY = "dns"
 
 
-def inject(spec: DnsFaultSpec, seconds: float, configuration: dict[str, Any] | None) -> dict[str, Any]:
+def inject(spec: DnsFaultSpec, seconds: float, namespace: str | None, configuration: Configuration,
+           secrets: Secrets) -> dict[str, Any]:
+    """``namespace`` and ``secrets`` are for the Kubernetes driver; the stack has one DNS server."""
     url = control_url(configuration)
     control = DnsControl(url)
     current = control.faults()  # unreachable server: clear error, nothing changed
@@ -69,6 +72,6 @@ def undo(url: str, name: str, expires_at: float | None = None) -> None:
     control.delete(name)
 
 
-def active_faults(configuration: dict[str, Any] | None) -> dict[str, Any]:
+def active_faults(namespace: str | None, configuration: Configuration, secrets: Secrets) -> dict[str, Any]:
     url = control_url(configuration)
     return {"dns_server_control": url, "faults": DnsControl(url).faults()}

@@ -14,8 +14,9 @@ import dns.rdatatype
 from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
+from chaosext.dns.driver import DnsDriver
 from chaosext.dns.names import check_name
-from chaosext.target import setting, target_of
+from chaosext.target import driver_for, setting, target_of
 
 __all__ = ["dns_faults", "resolve"]
 
@@ -102,10 +103,5 @@ def dns_faults(
 ) -> dict[str, Any]:
     """The DNS faults active now: on the local stack's DNS server, or in the ``chaosext-dns-faults``
     ConfigMap on Kubernetes."""
-    if target_of(configuration) == "kubernetes":
-        from chaosext.dns import kubernetes
-
-        return kubernetes.active_faults(namespace, configuration, secrets)
-    from chaosext.dns import local
-
-    return local.active_faults(configuration)
+    driver: DnsDriver = driver_for(configuration, "dns")
+    return driver.active_faults(namespace, configuration, secrets)

@@ -14,7 +14,7 @@ from typing import Any
 
 import requests
 from chaoslib.exceptions import ActivityFailed
-from chaoslib.types import Configuration
+from chaoslib.types import Configuration, Secrets
 
 from chaosext.faults import engine, markers
 from chaosext.faults.markers import FaultMarker
@@ -23,7 +23,7 @@ from chaosext.rollout import haproxy
 from chaosext.stack.config import StackConfig, load_config
 from chaosext.stack.supervisor import Supervisor
 
-__all__ = ["restore_release", "rollout_status", "rolling_restart", "start_failing_rollout", "wait_ready"]
+__all__ = ["restart_workload", "restore_release", "rollout_status", "start_failing_rollout", "wait_for_rollout"]
 
 FAMILY = "rollout"
 
@@ -69,7 +69,10 @@ def _drain(service: str, replica: str, timeout: float = 5.0) -> None:
         time.sleep(0.1)
 
 
-def rolling_restart(name: str, timeout: float = 300, configuration: Configuration = None) -> dict[str, Any]:
+def restart_workload(name: str, kind: str = "deployment", namespace: str | None = None, timeout: float = 300,
+                     wait: bool = True, configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
+    """One replica at a time: drain, restart, wait ready, put back (so it always waits; ``kind``,
+    ``namespace`` and ``wait`` are for the Kubernetes driver)."""
     config = load_config()
     sup = Supervisor(config)
     started = time.monotonic()
@@ -84,14 +87,15 @@ def rolling_restart(name: str, timeout: float = 300, configuration: Configuratio
             raise ActivityFailed(f"rolling restart of {name}: {replica} did not become ready within {timeout}s")
         steps.append({"replica": replica, "ready_after_s": round(time.monotonic() - started, 2)})
     return {"target": "local", "name": name, "replicas": steps, "waited_s": round(time.monotonic() - started, 2),
-            "rollout": rollout_status(name, configuration)}
+            "rollout": rollout_status(name, configuration=configuration)}
 
 
-def wait_ready(name: str, timeout: float = 300, configuration: Configuration = None) -> dict[str, Any]:
+def wait_for_rollout(name: str, kind: str = "deployment", namespace: str | None = None, timeout: float = 300,
+                     configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
     config = load_config()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        state = rollout_status(name, configuration)
+        state = rollout_status(name, configuration=configuration)
         if state["complete"]:
             return state
         time.sleep(0.5)
@@ -99,7 +103,8 @@ def wait_ready(name: str, timeout: float = 300, configuration: Configuration = N
                          f" (config {config.state})")
 
 
-def rollout_status(name: str, configuration: Configuration = None) -> dict[str, Any]:
+def rollout_status(name: str, kind: str = "deployment", namespace: str | None = None,
+                   configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
     config = load_config()
     replicas = _replicas(config, name)
     servers = haproxy.server_states(name)
@@ -141,8 +146,8 @@ def _set_environment(config: StackConfig, replica: str, environment: str) -> Non
     Supervisor(config).update()
 
 
-def start_failing_rollout(name: str, duration: float, settle_timeout: float,
-                          configuration: Configuration = None) -> dict[str, Any]:
+def start_failing_rollout(name: str, kind: str, namespace: str | None, duration: float, settle_timeout: float,
+                          configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
     config = load_config()
     replicas = _replicas(config, name)
     first = replicas[0]
@@ -165,7 +170,7 @@ def start_failing_rollout(name: str, duration: float, settle_timeout: float,
 
     record = engine.activate(marker, apply)
     stalled = not _wait(config, name, first, settle_timeout)
-    record["rollout"] = rollout_status(name, configuration)
+    record["rollout"] = rollout_status(name, configuration=configuration)
     record["rollout"]["stalled"] = stalled
     return record
 

@@ -11,8 +11,9 @@ from chaoslib.types import Configuration, Secrets
 from chaosext.faults import engine, markers
 from chaosext.faults.markers import FaultMarker
 from chaosext.faults.undoers import undoer
-from chaosext.target import target_of
-from chaosext.traffic import kubernetes, local, stats, vegeta
+from chaosext.target import driver_for
+from chaosext.traffic import stats, vegeta
+from chaosext.traffic.driver import TrafficDriver
 from chaosext.traffic.runs import LoadRun, load_run
 from chaosext.traffic.targets import SCENARIOS, write_targets
 
@@ -39,7 +40,7 @@ def _base_url(base_url: str | None, configuration: Configuration) -> str:
         if not str(base_url).startswith(("http://", "https://")):
             raise ActivityFailed(f"'base_url' must be an http(s) URL, got {base_url!r}")
         return str(base_url).rstrip("/")
-    driver = kubernetes if target_of(configuration) == "kubernetes" else local
+    driver: TrafficDriver = driver_for(configuration, FAMILY)
     return driver.base_url(configuration)
 
 
