@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 from typing import Any
 
 from chaoslib.exceptions import ActivityFailed
@@ -11,10 +12,22 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from chaosext import kube
-from chaosext.faults import guardrails
+from chaosext.faults import engine, guardrails, markers
+from chaosext.faults.markers import FaultMarker
 from chaosext.faults.undoers import undoer
 
-__all__ = ["delete_pods", "pods_of", "ready_pods", "scale", "selector_for"]
+__all__ = [
+    "delete_pods",
+    "instances_ready",
+    "kill_instances",
+    "pods_of",
+    "ready_pods",
+    "scale",
+    "selector_for",
+    "stop_instances",
+]
+
+FAMILY = "instance"
 
 
 def selector_for(service: str, label_selector: str | None) -> str:
@@ -88,3 +101,51 @@ def scale(kind: str, name: str, namespace: str, replicas: int, context: str | No
             raise ActivityFailed(f"{kind} {name!r} not found in namespace {namespace!r}") from None
         raise kube.api_error(exc, f"scaling {kind} {namespace}/{name}") from None
     return int((current.spec.replicas if current.spec else 0) or 0)
+
+
+# ---- the driver (chaosext.instance.driver.InstanceDriver) -----------------------------------------
+
+
+def kill_instances(service: str, count: int, signal: str, namespace: str | None, label_selector: str | None,
+                   configuration: Configuration, secrets: Secrets) -> dict[str, Any]:
+    """Delete ``count`` pods (grace 0 for SIGKILL); the controller replaces them."""
+    if signal.upper() not in ("SIGKILL", "KILL", "SIGTERM", "TERM"):
+        raise ActivityFailed(f"'signal' on Kubernetes must be SIGKILL or SIGTERM, got {signal!r}")
+    grace = 0 if "KILL" in signal.upper() else None
+    ns = kube.namespace_of(namespace, configuration)
+    deleted = delete_pods(service, count, ns, label_selector, grace, configuration, secrets)
+    return {"target": "kubernetes", "service": service, "namespace": ns, "killed": deleted, "at": time.time()}
+
+
+def stop_instances(service: str, count: int, seconds: float, kind: str, namespace: str | None,
+                   configuration: Configuration, secrets: Secrets) -> dict[str, Any]:
+    """Scale the workload down by ``count`` for ``seconds`` (back to its replica count on undo)."""
+    ns = kube.namespace_of(namespace, configuration)
+    pods = pods_of(service, ns, None, configuration, secrets)
+    guardrails.check_replica_share(count, len(pods), f"pods of {service!r}", configuration)
+    marker = FaultMarker(
+        id=markers.new_id(FAMILY), family=FAMILY, kind="stop", target=f"{kind}/{ns}/{service}",
+        scope={"service": service, "workload": f"{kind}/{service}", "namespace": ns},
+        description=f"scaled {kind} {ns}/{service} down by {count} for {seconds:g}s",
+        undo="instance.scale",
+        undo_args={"kind": kind, "name": service, "namespace": ns, "replicas": len(pods),
+                   "context": kube.current_context(secrets)},
+        expires_at=time.time() + seconds,
+    )
+
+    def apply() -> dict[str, Any]:
+        previous = scale(kind, service, ns, len(pods) - count, configuration=configuration, secrets=secrets)
+        engine.record(marker, replicas=previous)
+        return {"scaled_from": previous, "scaled_to": len(pods) - count}
+
+    return engine.activate(marker, apply)
+
+
+def instances_ready(service: str, namespace: str | None, label_selector: str | None, configuration: Configuration,
+                    secrets: Secrets) -> dict[str, Any]:
+    ns = kube.namespace_of(namespace, configuration)
+    pods = pods_of(service, ns, label_selector, configuration, secrets)
+    ready_names = {p.metadata.name for p in ready_pods(pods)}
+    rows = [{"instance": p.metadata.name, "ready": p.metadata.name in ready_names, "uid": p.metadata.uid}
+            for p in pods]
+    return {"service": service, "namespace": ns, "total": len(rows), "ready": len(ready_names), "instances": rows}
