@@ -24,13 +24,15 @@ from kubernetes.client.rest import ApiException
 
 from chaosext import kube
 from chaosext.certificate import backup, trust
+from chaosext.certificate.driver import CertificateFault
 from chaosext.certificate.material import CA, Served, describe, load_ca_pair, sans_of
 from chaosext.faults import engine, markers
 from chaosext.faults.markers import FaultMarker
 from chaosext.faults.undoers import undoer
 from chaosext.rollout import kubernetes as rollout
+from chaosext.target import setting
 
-__all__ = ["RELOADS_ANNOTATION", "find_leftovers", "inject", "undo"]
+__all__ = ["RELOADS_ANNOTATION", "find_leftovers", "inject", "serve_certificate", "undo"]
 
 FAMILY = "certificate"
 RELOADS_ANNOTATION = "chaosext.io/reloads-tls"
@@ -380,3 +382,25 @@ def find_leftovers(context: str | None = None) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def serve_certificate(fault: CertificateFault, configuration: Configuration, secrets: Secrets) -> dict[str, Any]:
+    """The driver's entry (``CertificateDriver``): the TLS Secret ``fault.secret``."""
+    if not isinstance(fault.secret, str) or not fault.secret:
+        raise ActivityFailed(f"'secret' must be the name of a TLS Secret, got {fault.secret!r}")
+    return inject(
+        fault.kind,
+        fault.description,
+        fault.kube_build,
+        secret=fault.secret,
+        namespace=fault.namespace,
+        ca_secret=fault.ca_secret or setting(configuration, "ca_secret"),
+        trust_bundle_configmap=fault.trust_bundle_configmap or setting(configuration, "trust_bundle_configmap"),
+        workload=fault.workload,
+        workload_kind=fault.workload_kind,
+        restart=fault.restart,
+        seconds=fault.seconds,
+        timeout=fault.timeout,
+        configuration=configuration,
+        secrets=secrets,
+    )

@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from chaoslib.exceptions import ActivityFailed
+from chaoslib.types import Configuration, Secrets
 from cryptography import x509
 
 from chaosext.certificate import backup, trust
+from chaosext.certificate.driver import CertificateFault
 from chaosext.certificate.handshake import handshake
 from chaosext.certificate.material import CA, Served, describe, load_ca_pair, pem_certs, sans_of
 from chaosext.faults import engine, markers
@@ -24,7 +26,7 @@ from chaosext.faults.markers import FaultMarker
 from chaosext.faults.undoers import undoer
 from chaosext.stack.config import StackConfig, load_config
 
-__all__ = ["Builder", "inject", "undo"]
+__all__ = ["Builder", "inject", "serve_certificate", "undo"]
 
 FAMILY = "certificate"
 Builder = Callable[[CA, list[str], list[str], bytes], Served]
@@ -182,3 +184,8 @@ def _wait_fingerprint(
         if done:
             return
         time.sleep(0.2)
+
+
+def serve_certificate(fault: CertificateFault, configuration: Configuration, secrets: Secrets) -> dict[str, Any]:
+    """The driver's entry (``CertificateDriver``): payment-service's files, on every replica."""
+    return inject(fault.kind, fault.description, fault.local_build, fault.seconds, fault.trust_wait, fault.timeout)
