@@ -224,8 +224,9 @@ def change_service_config(service: str, settings: dict[str, Any], seconds: float
 
     result = engine.activate(marker, apply)
     # outside the signal shield: the replicas load the new value (the fault's real start)
-    result["replicas"] = wait_loaded(name, ns, key, timeout_s=min(LOAD_TIMEOUT_S, seconds),
-                                     configuration=configuration, secrets=secrets)
+    with engine.deliberate_wait():
+        result["replicas"] = wait_loaded(name, ns, key, timeout_s=min(LOAD_TIMEOUT_S, seconds),
+                                         configuration=configuration, secrets=secrets)
     return result
 
 

@@ -24,7 +24,8 @@ from chaosext.faults import markers, reaper, undoers
 from chaosext.faults.markers import FaultMarker, Scope
 from chaosext.faults.paths import faults_dir
 
-__all__ = ["activate", "check_duration", "record", "undo", "undo_matching", "unshielded"]
+__all__ = ["activate", "check_duration", "deliberate_wait", "record", "undo", "undo_matching", "unshielded",
+           "waited_s"]
 
 lifecycle = logging.getLogger("chaostoolkit.chaosext")
 """Fault lifecycle (active, ended): a child of Chaos Toolkit's own logger, so the lines reach the
@@ -142,22 +143,48 @@ def _deliver(received: list[int], previous: _Handlers) -> None:
         raise SystemExit(128 + signum)
 
 
+_waited = [0.0]
+_waited_lock = threading.Lock()
+
+
+@contextmanager
+def deliberate_wait() -> Iterator[None]:
+    """Count the time inside as a wait the fault does on purpose (for its effect to be observed:
+    a certificate served everywhere, a rollout seen stalled, replicas loading a ConfigMap), not
+    as chaosext's own cost; ``waited_s`` adds them up (bench/faults.py reports them in their own
+    column)."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        with _waited_lock:
+            _waited[0] += time.perf_counter() - started
+
+
+def waited_s() -> float:
+    """Seconds this process spent in ``deliberate_wait`` (and ``unshielded``) so far."""
+    with _waited_lock:
+        return _waited[0]
+
+
 @contextmanager
 def unshielded() -> Iterator[None]:
     """Inside a fault's ``apply``: let SIGINT/SIGTERM through while waiting for the change to take
     effect (a certificate served everywhere, clients re-reading their trust, a rollout). Applying
     is shielded so a change is never half made; a wait can last minutes and must not hold Ctrl-C
     back. A signal deferred before the wait is delivered when it starts. Interrupted, ``activate``
-    undoes the fault at once."""
+    undoes the fault at once. Counted as a ``deliberate_wait``."""
     if not _shields or threading.current_thread() is not threading.main_thread():
-        yield
+        with deliberate_wait():
+            yield
         return
     previous, defer, received = _shields[-1]
     for sig, handler in previous.items():
         signal.signal(sig, handler)
     try:
         _deliver(received, previous)
-        yield
+        with deliberate_wait():
+            yield
     finally:
         for sig in previous:
             signal.signal(sig, defer)

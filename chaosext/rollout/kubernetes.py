@@ -223,7 +223,8 @@ def start_failing_rollout(name: str, kind: str, namespace: str | None, seconds: 
         return {"generation": patched.metadata.generation}
 
     record = engine.activate(marker, apply)
-    record["rollout"] = _wait_stalled(name, kind, ns, settle_timeout, configuration, secrets)
+    with engine.deliberate_wait():
+        record["rollout"] = _wait_stalled(name, kind, ns, settle_timeout, configuration, secrets)
     return record
 
 

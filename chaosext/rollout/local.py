@@ -163,13 +163,15 @@ def start_failing_rollout(name: str, kind: str, namespace: str | None, duration:
     )
 
     def apply() -> dict[str, Any]:
-        _drain(name, first)
+        with engine.deliberate_wait():  # in-flight requests finish before the replica restarts
+            _drain(name, first)
         _set_environment(config, first, original + ',READY_FAIL="1"')
         haproxy.set_state(name, first, "ready")  # its health check keeps it out while not ready
         return {"replica": first, "environment_added": {"READY_FAIL": "1"}}
 
     record = engine.activate(marker, apply)
-    stalled = not _wait(config, name, first, settle_timeout)
+    with engine.deliberate_wait():
+        stalled = not _wait(config, name, first, settle_timeout)
     record["rollout"] = rollout_status(name, configuration=configuration)
     record["rollout"]["stalled"] = stalled
     return record

@@ -107,7 +107,8 @@ def apply(service: str, count: int, names: list[str] | None, stress: Stress, cpu
         proc = _spawn(stress, [Path(g["path"]) for g in entry["groups"]], log)
         undo_args["stressors"].append({"pid": proc.pid, "start_time": _start_time(proc.pid)})
         record(undo_args)
-        _wait_started(proc, log, Path(entry["groups"][0]["path"]), pid)
+        with engine.deliberate_wait():  # stress-ng passed its own checks: the fault is real
+            _wait_started(proc, log, Path(entry["groups"][0]["path"]), pid)
         result.append({"instance": name, "pid": pid, "stressor_pid": proc.pid,
                        "cgroups": [g["path"] for g in entry["groups"]]})
     return {"replicas": result, "undo_args": undo_args}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from chaoslib.exceptions import ActivityFailed
 from markers_support import make_marker
 from recording_undo import calls
+from support import wait_until
 
 from chaosext.faults import engine, markers
 
@@ -201,3 +203,18 @@ def test_record_saves_what_apply_learnt_for_undo_at_once(log: Path) -> None:
     engine.activate(marker, apply)
     assert seen == [{"log": str(log), "label": "scaled", "replicas": 3}], "on disk before apply returned"
     assert markers.load(marker.id).undo_args["replicas"] == 3  # type: ignore[union-attr]
+
+
+def test_deliberate_waits_are_added_up_apart_from_the_rest(log: Path, signal_handlers: None) -> None:
+    before = engine.waited_s()
+
+    def apply() -> dict[str, Any]:
+        with engine.unshielded():
+            wait_until("a short deliberate wait", lambda: engine.waited_s() >= 0 and time.perf_counter() > end)
+        return {}
+
+    end = time.perf_counter() + 0.2
+    engine.activate(make_marker(log, "waits"), apply)
+    with engine.deliberate_wait():
+        pass
+    assert 0.2 <= engine.waited_s() - before < 2
