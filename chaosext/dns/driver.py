@@ -22,6 +22,9 @@ class DnsDriver(Protocol):
                       secrets: Secrets) -> dict[str, Any]:
         """The DNS faults active now on the target."""
 
+    def default_server(self, configuration: Configuration) -> str:
+        """host:port of the resolver a probe asks when the experiment names none."""
+
 
 if TYPE_CHECKING:  # mypy checks both drivers against the Protocol
     from chaosext.dns import kubernetes, local

@@ -29,7 +29,7 @@ from chaosext.faults.markers import FaultMarker
 from chaosext.faults.undoers import undoer
 from chaosext.target import setting
 
-__all__ = ["CONFIGMAP", "KEY", "active_faults", "find_leftovers", "inject", "remove_leftovers", "undo"]
+__all__ = ["CONFIGMAP", "KEY", "active_faults", "default_server", "find_leftovers", "inject", "remove_leftovers", "undo"]
 
 FAMILY = "dns"
 logger = logging.getLogger("chaosext")
@@ -301,3 +301,8 @@ def remove_leftovers(context: str | None = None, dry_run: bool = False) -> list[
         for row in found:
             undo(row["namespace"], row["name"], row["fault_id"], context)
     return found
+
+
+def default_server(configuration: Configuration) -> str:
+    """There is none: the resolver the pods use has no address known from outside the cluster."""
+    raise ActivityFailed("'server' is required on Kubernetes (host:port of the target's resolver)")

@@ -18,7 +18,7 @@ from chaosext.faults import engine, markers
 from chaosext.faults.markers import FaultMarker
 from chaosext.faults.undoers import undoer
 
-__all__ = ["active_faults", "inject", "undo"]
+__all__ = ["active_faults", "default_server", "inject", "undo"]
 
 FAMILY = "dns"
 
@@ -75,3 +75,10 @@ def undo(url: str, name: str, expires_at: float | None = None) -> None:
 def active_faults(namespace: str | None, configuration: Configuration, secrets: Secrets) -> dict[str, Any]:
     url = control_url(configuration)
     return {"dns_server_control": url, "faults": DnsControl(url).faults()}
+
+
+def default_server(configuration: Configuration) -> str:
+    """The stack's DNS server."""
+    from chaosext.stack.config import load_config
+
+    return load_config().dns_server

@@ -146,7 +146,7 @@ def _set_environment(config: StackConfig, replica: str, environment: str) -> Non
     Supervisor(config).update()
 
 
-def start_failing_rollout(name: str, kind: str, namespace: str | None, duration: float, settle_timeout: float,
+def start_failing_rollout(name: str, kind: str, namespace: str | None, seconds: float, settle_timeout: float,
                           configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
     config = load_config()
     replicas = _replicas(config, name)
@@ -156,10 +156,10 @@ def start_failing_rollout(name: str, kind: str, namespace: str | None, duration:
     marker = FaultMarker(
         id=fault_id, family=FAMILY, kind="failing-readiness", target=f"local/{name}",
         scope={"workload": name, "name": name},
-        description=f"release of {name} whose replicas fail readiness (on {first}), for {duration:g}s",
+        description=f"release of {name} whose replicas fail readiness (on {first}), for {seconds:g}s",
         undo="rollout.local_release",
         undo_args={"name": name, "replica": first, "environment": original},
-        expires_at=time.time() + duration,
+        expires_at=time.time() + seconds,
     )
 
     def apply() -> dict[str, Any]:
