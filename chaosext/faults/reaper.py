@@ -14,6 +14,7 @@ for ``--idle`` seconds; lingering that long spares the next faults of a run a pr
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fcntl
 import os
 import subprocess
@@ -134,6 +135,15 @@ def _fork_undo(fault_id: str, lock: IO[str]) -> int:
     return pid
 
 
+def _preload(marker: markers.FaultMarker) -> None:
+    """Import the engine and the marker's undo function here, once: every later undo child
+    inherits them instead of importing them again (a Kubernetes client takes a while)."""
+    from chaosext.faults import engine, undoers  # noqa: F401 - imported for the children
+
+    with contextlib.suppress(Exception):  # an unknown key is reported by the child
+        undoers.resolve(marker.undo)
+
+
 @dataclass
 class _Watch:
     """The reaper's state: undos under way (fault id by child pid) and faults given up on."""
@@ -162,6 +172,7 @@ class _Watch:
                 continue
             waiting = True
             if marker.expires_at <= now and marker.id not in busy:
+                _preload(marker)
                 self.working[_fork_undo(marker.id, self.lock)] = marker.id
         return waiting
 
@@ -190,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     idle_s = args.idle
     if args.lock_fd is not None:
+        os.set_inheritable(args.lock_fd, False)  # nothing the reaper starts may hold its lock
         fh = os.fdopen(args.lock_fd, "a+")
     else:
         fh = open(lock_path(), "a+")  # noqa: SIM115 - held for the reaper's life
