@@ -24,7 +24,7 @@ from kubernetes.client.rest import ApiException
 
 from chaosext import kube
 from chaosext.certificate import backup, trust
-from chaosext.certificate.driver import CertificateFault
+from chaosext.certificate.driver import DEFAULT_SERVER_NAME, CertificateFault, ClusterBundle, check_port
 from chaosext.certificate.material import CA, Served, describe, load_ca_pair, sans_of
 from chaosext.faults import engine, markers
 from chaosext.faults.markers import FaultMarker
@@ -32,7 +32,7 @@ from chaosext.faults.undoers import undoer
 from chaosext.rollout import kubernetes as rollout
 from chaosext.target import setting
 
-__all__ = ["RELOADS_ANNOTATION", "find_leftovers", "inject", "serve_certificate", "undo"]
+__all__ = ["RELOADS_ANNOTATION", "find_leftovers", "inject", "serve_certificate", "tls_endpoint", "undo"]
 
 FAMILY = "certificate"
 RELOADS_ANNOTATION = "chaosext.io/reloads-tls"
@@ -404,3 +404,34 @@ def serve_certificate(fault: CertificateFault, configuration: Configuration, sec
         configuration=configuration,
         secrets=secrets,
     )
+
+
+def tls_endpoint(port: int | None, server_name: str | None, ca_file: str | None, configuration: Configuration,
+                 secrets: Secrets) -> tuple[Any, str, str | None]:
+    """``payment_tls_port`` (a port reaching payment-service's pods) and the trust bundle the
+    clients mount (ConfigMap ``trust_bundle_configmap``, key ca.crt)."""
+    if port is None:
+        configured = setting(configuration, "payment_tls_port")
+        if configured is None:
+            raise ActivityFailed("'port' is not given and the configuration sets no 'payment_tls_port': "
+                                 "no way to reach payment-service's TLS port from here")
+        port = check_port(configured, "payment_tls_port")
+    return port, server_name or DEFAULT_SERVER_NAME, ca_file or _cluster_bundle(configuration, secrets)
+
+
+def _cluster_bundle(configuration: Configuration, secrets: Secrets) -> ClusterBundle:
+    """The clients' trust bundle as they mount it now (CA certificates only, nothing secret)."""
+    name = setting(configuration, "trust_bundle_configmap") or "chaosext-ca"
+    ns = kube.namespace_of(None, configuration)
+    core = client.CoreV1Api(kube.api_client(configuration, secrets))
+    try:
+        bundle = (core.read_namespaced_config_map(name, ns).data or {}).get("ca.crt")
+    except ApiException as exc:
+        if exc.status == 404:
+            raise ActivityFailed(f"'trust_bundle_configmap': ConfigMap {name!r} not found in namespace {ns!r}") from None
+        raise kube.api_error(exc, f"reading ConfigMap {ns}/{name}") from None
+    if not bundle:
+        raise ActivityFailed(f"'trust_bundle_configmap': ConfigMap {ns}/{name} has no ca.crt")
+    found = ClusterBundle(bundle)
+    found.source = f"ConfigMap {ns}/{name}"
+    return found

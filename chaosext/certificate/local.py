@@ -26,7 +26,7 @@ from chaosext.faults.markers import FaultMarker
 from chaosext.faults.undoers import undoer
 from chaosext.stack.config import StackConfig, load_config
 
-__all__ = ["Builder", "inject", "serve_certificate", "undo"]
+__all__ = ["Builder", "inject", "serve_certificate", "tls_endpoint", "undo"]
 
 FAMILY = "certificate"
 Builder = Callable[[CA, list[str], list[str], bytes], Served]
@@ -189,3 +189,13 @@ def _wait_fingerprint(
 def serve_certificate(fault: CertificateFault, configuration: Configuration, secrets: Secrets) -> dict[str, Any]:
     """The driver's entry (``CertificateDriver``): payment-service's files, on every replica."""
     return inject(fault.kind, fault.description, fault.local_build, fault.seconds, fault.trust_wait, fault.timeout)
+
+
+def tls_endpoint(port: int | None, server_name: str | None, ca_file: str | None, configuration: Configuration,
+                 secrets: Secrets) -> tuple[Any, str, str | None]:
+    """The stack's payment frontend (HAProxy, TLS passthrough), its DNS name and CA bundle."""
+    if port is not None and ca_file is not None and server_name is not None:
+        return port, server_name, ca_file
+    config = load_config()
+    return (config.ports.payment if port is None else port, server_name or config.payment_dns_name,
+            ca_file or str(config.ca_bundle))

@@ -60,8 +60,7 @@ def test_actions_and_probes_do_not_branch_on_the_target(family: str) -> None:
         tree = ast.parse(path.read_text())
         branches = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Call)
                     and getattr(node.func, "id", None) == "target_of"]
-        allowed = {("certificate", "probes")}  # the TLS endpoint's defaults: see docs/architecture.md
-        assert not branches or (family, leaf) in allowed, f"chaosext/{family}/{leaf}.py:{branches}"
+        assert branches == [], f"chaosext/{family}/{leaf}.py:{branches}"
 
 
 def test_driver_for_picks_the_module_of_the_target(monkeypatch: pytest.MonkeyPatch) -> None:
