@@ -6,9 +6,9 @@ A family registers each undo function with ``@undoer("<family>.<name>")`` in its
 can be renamed or moved inside its family without breaking markers already on disk. Keys are
 checked when the module is imported: a malformed or twice-registered key fails that import.
 
-Markers written before keys existed hold ``"module:function"``; such a reference still resolves
-when it names a registered undo function, and otherwise fails with the same clear error as an
-unknown key.
+Markers written before keys existed hold ``"module:function"``; such a reference resolves
+through ``LEGACY_REFS`` (every reference chaosext used to write) or when it names a registered
+undo function, and otherwise fails with the same clear error as an unknown key.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from chaosext.errors import ChaosextError
 
-__all__ = ["DRIVER_MODULES", "UnknownUndo", "key_of", "registered", "resolve", "undoer"]
+__all__ = ["DRIVER_MODULES", "LEGACY_REFS", "UnknownUndo", "key_of", "registered", "resolve", "undoer"]
 
 UndoFunction = Callable[..., Any]
 F = TypeVar("F", bound=UndoFunction)
@@ -32,6 +32,30 @@ DRIVER_MODULES = ("actions", "local", "kubernetes")
 """The modules of a family that may register undo functions, imported to find a key."""
 
 _registry: dict[str, UndoFunction] = {}
+
+LEGACY_REFS: dict[str, str] = {
+    "chaosext.certificate.kubernetes:undo": "certificate.secret",
+    "chaosext.certificate.local:undo": "certificate.local_files",
+    "chaosext.config.kubernetes:restore": "config.configmap",
+    "chaosext.config.local:write": "config.local_file",
+    "chaosext.dependency.actions:_undo": "dependency.toxic",
+    "chaosext.dns.kubernetes:undo": "dns.configmap",
+    "chaosext.dns.local:undo": "dns.local_server",
+    "chaosext.instance.kubernetes:scale": "instance.scale",
+    "chaosext.instance.local:start": "instance.start",
+    "chaosext.kafka.kubernetes:release": "kafka.release_brokers",
+    "chaosext.kafka.kubernetes:restore_consumer": "kafka.restore_consumer",
+    "chaosext.kafka.local:resume_consumer": "kafka.resume_consumer",
+    "chaosext.kafka.local:start_brokers": "kafka.start_brokers",
+    "chaosext.kafka.local:stop_throttle": "kafka.stop_throttle",
+    "chaosext.rollout.actions:_restore_template": "rollout.template",
+    "chaosext.rollout.local:restore_release": "rollout.local_release",
+    "chaosext.stress.kubernetes:undo": "stress.pods",
+    "chaosext.stress.local:undo": "stress.local",
+    "chaosext.traffic.actions:_undo": "traffic.stop_load",
+}
+"""The ``"module:function"`` references markers held before undo keys existed, and their keys:
+such a marker, left on disk by an older chaosext, still resolves after the function moved."""
 
 
 class UnknownUndo(ChaosextError):
@@ -82,6 +106,8 @@ def _load_family(family: str) -> None:
 
 
 def _legacy(ref: str, where: str) -> UndoFunction:
+    if ref in LEGACY_REFS:
+        return resolve(LEGACY_REFS[ref], where)
     module_name, _, func_name = ref.partition(":")
     try:
         function = getattr(importlib.import_module(module_name), func_name)

@@ -123,6 +123,12 @@ def test_an_old_module_function_reference_still_resolves_when_registered() -> No
     assert undoers.resolve("chaosext.instance.kubernetes:scale") is undoers.resolve("instance.scale")
 
 
+@pytest.mark.parametrize(("ref", "key"), sorted(undoers.LEGACY_REFS.items()))
+def test_every_reference_older_markers_hold_still_resolves(ref: str, key: str) -> None:
+    """Markers already on disk name these (the rollout template undo has moved since)."""
+    assert undoers.resolve(ref) is undoers.resolve(key)
+
+
 @pytest.mark.parametrize("ref", [
     "dependency.no_such_undo",  # a family that registers other keys
     "nofamily.undo",  # no such family
