@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from chaosext.faults.paths import faults_dir
+from chaosext.faults.undoers import LEGACY_REFS
 
 __all__ = ["FaultMarker", "Scope", "delete", "list_markers", "load", "matches", "new_id", "path_of", "save"]
 
@@ -56,6 +57,12 @@ class FaultMarker:
     expires_at: float | None = None
     owner_pid: int = field(default_factory=os.getpid)
     env: dict[str, str] = field(default_factory=captured_env)
+
+    @property
+    def undo_key(self) -> str:
+        """``undo`` as a key, also for a marker written with an old ``"module:function"``
+        reference: it says which driver made the fault."""
+        return LEGACY_REFS.get(self.undo, self.undo)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -9,13 +9,13 @@ from typing import Any
 from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
-from chaosext.faults import engine, markers
+from chaosext.faults import engine
 from chaosext.kafka import admin
 from chaosext.kafka.connection import connection, run
 from chaosext.kafka.driver import BROKER_LOSS, FAMILY, BrokerLoss, KafkaDriver
 from chaosext.target import driver_for
 
-__all__ = ["KIND", "already_down", "leader_of", "lose", "victims"]
+__all__ = ["KIND", "leader_of", "lose", "victims"]
 
 KIND = BROKER_LOSS
 
@@ -28,15 +28,6 @@ def leader_of(topic: str, partition: int, configuration: Configuration, secrets:
             return await admin.partition_leader(s, topic, partition)
 
     return run(f"finding the leader of {topic}-{partition}", ask, timeout=30)
-
-
-def already_down(target: str) -> set[str]:
-    """Brokers (programs or pods) held down by chaosext faults whose target starts with ``target``."""
-    down: set[str] = set()
-    for m in markers.list_markers(family=FAMILY, kind=KIND):
-        if m.target.startswith(target):
-            down.update(m.undo_args.get("programs") or m.undo_args.get("pods") or [])
-    return down
 
 
 def victims(

@@ -194,9 +194,17 @@ def _reap(pid: int) -> None:
 # ---- the driver (chaosext.kafka.driver.KafkaDriver) -----------------------------------------------
 
 
+def _held_down() -> set[str]:
+    """The broker programs other chaosext faults hold down now."""
+    down: set[str] = set()
+    for m in markers.list_markers(family=FAMILY, kind=BROKER_LOSS):
+        if m.undo_key == "kafka.start_brokers":
+            down.update(m.undo_args.get("programs") or [])
+    return down
+
+
 def lose_brokers(loss: BrokerLoss, configuration: Configuration, secrets: Secrets) -> dict[str, Any]:
     """Stop (SIGTERM) or kill (SIGKILL) the chosen ``kafka-<id>`` programs for ``loss.seconds``."""
-    from chaosext.kafka.brokers import already_down
     from chaosext.kafka.brokers import victims as choose
 
     brokers, topic, partition, count = loss.brokers, loss.topic, loss.partition, loss.count
@@ -212,7 +220,7 @@ def lose_brokers(loss: BrokerLoss, configuration: Configuration, secrets: Secret
     not_running = [b for b in victims if b not in running]
     if not_running:
         raise ActivityFailed(f"'brokers' {not_running} are not running; nothing changed")
-    down = {int(n.split("-")[1]) for n in already_down("local/")} | (set(programs) - set(running))
+    down = {int(n.split("-")[1]) for n in _held_down()} | (set(programs) - set(running))
     guardrails.check_replica_share(
         len(set(victims) | down),
         len(programs),
