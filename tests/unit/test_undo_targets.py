@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from markers_support import make_marker
 
 import chaosext
 from chaosext.discovery import family_packages
-from chaosext.faults import cleanup, markers, undoers
+from chaosext.faults import undoers
 
 PACKAGE = Path(chaosext.__file__).resolve().parent
 
@@ -147,19 +146,3 @@ def test_a_malformed_or_twice_registered_key_fails_at_import() -> None:
         undoers.undoer("Dependency:toxic")
     with pytest.raises(ValueError, match="registered twice"):
         undoers.undoer("dependency.toxic")(lambda: None)
-
-
-def test_cleanup_reports_a_marker_with_an_unknown_key_and_keeps_it(tmp_path: Path) -> None:
-    log = tmp_path / "undo.jsonl"
-    lost = make_marker(log, "lost", undo="unit.renamed_away")
-    known = make_marker(log, "known")
-    markers.save(lost)
-    markers.save(known)
-
-    for dry_run in (True, False):
-        rows = {row["id"]: row for row in cleanup.cleanup_all(dry_run=dry_run, kube=False)}
-        assert rows[lost.id]["action"] == "error"
-        assert "'unit.renamed_away'" in rows[lost.id]["description"]
-        assert str(markers.path_of(lost.id)) in rows[lost.id]["description"]
-        assert rows[known.id]["action"] == ("would remove" if dry_run else "removed")
-    assert [m.id for m in markers.list_markers()] == [lost.id], "the unknown one is left for a person"
