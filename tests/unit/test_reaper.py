@@ -56,6 +56,22 @@ def test_activate_starts_a_reaper_that_undoes_the_fault_when_it_expires(tmp_path
     assert f"reaper removed {marker.id}" in reaper_log
 
 
+def test_a_fault_ends_on_time_after_its_experiment_process_is_sigkilled(tmp_path: Path) -> None:
+    log = tmp_path / "undo.jsonl"
+    code = ("import os, signal, sys; from pathlib import Path; from markers_support import make_marker; "
+            "from chaosext.faults import engine; "
+            f"m = make_marker(Path({str(log)!r}), 'killed', expires_in=1.5); engine.activate(m, lambda: {{}}); "
+            "print(m.id, m.expires_at, flush=True); os.kill(os.getpid(), signal.SIGKILL)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=20)
+    assert proc.returncode == -9, proc.stderr
+    fault_id, expires_at = proc.stdout.split()
+
+    wait_until("the reaper to undo the orphaned fault", lambda: markers.load(fault_id) is None and calls(log),
+               timeout=20)
+    [call] = calls(log)
+    assert float(expires_at) <= call["at"] < float(expires_at) + 2, "ended on time though its run was SIGKILLed"
+
+
 def test_many_faults_share_one_reaper_and_each_ends_on_time(tmp_path: Path, state_dir: Path) -> None:
     log = tmp_path / "undo.jsonl"
     made = [make_marker(log, f"f{i}", expires_in=1.0 + i * 0.5) for i in range(4)]
