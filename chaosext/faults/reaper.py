@@ -209,8 +209,11 @@ def main(argv: list[str] | None = None) -> int:
             return 0  # another reaper is on duty
         _claim(fh, os.getpid())
     watch = _Watch(fh)
+    home = faults_dir()
     idle_since = time.monotonic()
     while True:
+        if not home.is_dir():
+            return 0  # the state directory was removed: nothing is left to watch, and reading it would recreate it
         if watch.step():
             idle_since = time.monotonic()
         elif time.monotonic() - idle_since >= idle_s:

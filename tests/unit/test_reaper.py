@@ -5,6 +5,7 @@ exits once no timed fault is left."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -192,3 +193,16 @@ def test_ensure_running_starts_no_second_reaper(tmp_path: Path, state_dir: Path)
     reaper.ensure_running()
     reaper.ensure_running()
     assert [p.pid for p in _reapers(state_dir)] == [pid]
+
+
+def test_the_reaper_leaves_when_its_state_directory_is_removed(tmp_path: Path, state_dir: Path) -> None:
+    markers.save(make_marker(tmp_path / "undo.jsonl", "far", expires_in=60))
+    proc = subprocess.Popen([*REAPER, "--idle", "30"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until("the reaper to hold its lock", reaper.running_pid, timeout=10)
+        shutil.rmtree(state_dir)
+        assert proc.wait(timeout=10) == 0
+        assert not state_dir.exists(), "the reaper recreated the directory it watched"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
