@@ -7,8 +7,8 @@ from typing import Any
 from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
-from chaosext import kube
-from chaosext.target import target_of
+from chaosext.instance.driver import InstanceDriver
+from chaosext.target import driver_for
 
 __all__ = ["instances_ready"]
 
@@ -29,28 +29,8 @@ def instances_ready(
     killed and restarted in place during a fault is Ready again soon, with the same pod, but its
     clock started again."""
     minimum = _seconds_or_none("running_for_s", running_for_s)
-    if target_of(configuration) == "local":
-        from chaosext.instance import local
-
-        found = local.instances(service)
-        rows = [{"instance": n, "state": i["statename"], "pid": i["pid"],
-                 "running_for_s": round(i["now"] - i["start"], 1) if i["statename"] == "RUNNING" else None}
-                for n, i in sorted(found.items())]
-        ready = sum(1 for r in rows if r["state"] == "RUNNING" and _long_enough(r["running_for_s"], minimum))
-        return {"service": service, "total": len(rows), "ready": ready, "instances": rows}
-    from chaosext.instance import kubernetes as k8s
-
-    ns = kube.namespace_of(namespace, configuration)
-    pods = k8s.pods_of(service, ns, label_selector, configuration, secrets)
-    ready_names = {p.metadata.name for p in k8s.ready_pods(pods)}
-    rows = []
-    for pod in pods:
-        running, restarts = k8s.running_for(pod)
-        rows.append({"instance": pod.metadata.name, "ready": pod.metadata.name in ready_names, "uid": pod.metadata.uid,
-                     "running_for_s": running, "restarts": restarts})
-    ready = sum(1 for r in rows if r["ready"] and _long_enough(r["running_for_s"], minimum))
-    return {"service": service, "namespace": ns, "total": len(rows), "ready": ready,
-            "restarts": sum(r["restarts"] for r in rows), "instances": rows}
+    driver: InstanceDriver = driver_for(configuration, "instance")
+    return driver.instances_ready(service, namespace, label_selector, minimum, configuration, secrets)
 
 
 def _seconds_or_none(name: str, value: Any) -> float | None:
@@ -63,7 +43,3 @@ def _seconds_or_none(name: str, value: Any) -> float | None:
     if seconds < 0:
         raise ActivityFailed(f"'{name}' must be 0 or more seconds, got {value!r}")
     return seconds
-
-
-def _long_enough(running: float | None, minimum: float | None) -> bool:
-    return minimum is None or (running is not None and running >= minimum)
