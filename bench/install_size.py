@@ -23,12 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 REPO = Path(__file__).resolve().parents[1]
 CONSTRAINTS = REPO / "constraints.txt"
 PLOTTING = ("matplotlib", "numpy", "pillow", "contourpy", "kiwisolver", "fonttools")
-console = Console()
+console = Console(width=120)
 
 
 @dataclass(frozen=True)
@@ -110,12 +111,12 @@ def main() -> None:
     reference = next((r for r in results if r.name == "kubernetes"), None)
     table = Table(title=f"pip install into a fresh venv (Python {sys.version.split()[0]}, pip cache warm)")
     for column in ("install", "packages", "size on disk", "time", "size / kubernetes"):
-        table.add_column(column, justify="right" if column != "install" else "left")
+        table.add_column(column, justify="right" if column != "install" else "left", no_wrap=True)
     for r in results:
         ratio = f"{r.size_bytes / reference.size_bytes:.2f}" if reference else "-"
         labels = {"core": "chaosext-backend", "kubernetes": "chaostoolkit-kubernetes alone"}
         label = labels.get(r.name, f"chaosext-backend[{r.name}]")
-        table.add_row(label, str(len(r.distributions)), f"{r.size_bytes / 2**20:.1f} MiB", f"{r.seconds:.1f} s", ratio)
+        table.add_row(escape(label), str(len(r.distributions)), f"{r.size_bytes / 2**20:.1f} MiB", f"{r.seconds:.1f} s", ratio)
     console.print(table)
     core = next((r for r in results if r.name == "core"), None)
     if core is not None:
