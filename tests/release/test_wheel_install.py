@@ -35,7 +35,9 @@ CONSTRAINTS = REPO / "constraints.txt"
 PASSING_JOURNAL = REPO / "journals" / "2026-11-27-kafka-malformed-event-dead-lettered-no-crash-loop.json"
 STACK_EXPERIMENTS = ["kafka-malformed-event.json", "certificate-rotation.json"]
 PLOTTING = {"matplotlib", "numpy", "pillow", "contourpy", "kiwisolver", "fonttools"}
-STACK_ONLY = {"supervisor", "dnslib", "aiohttp", "redis", "aiobreaker", "tenacity", "python-json-logger"}
+# [stack] also names aiohttp and python-json-logger (the services import them), but the core has
+# them anyway: kubernetes requires aiohttp, chaostoolkit-lib python-json-logger
+STACK_ONLY = {"supervisor", "dnslib", "redis", "aiobreaker", "tenacity"}
 
 pytestmark = pytest.mark.timeout(1800)
 
