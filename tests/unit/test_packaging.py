@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import sys
 import tomllib
 from pathlib import Path
 from types import ModuleType
@@ -65,6 +66,25 @@ def test_from_the_checkout_the_bundle_is_the_repository_itself() -> None:
     assert bundle.checkout_root() == REPO
     assert bundle.experiments_dir() == REPO / "experiments"
     assert bundle.services_dir() == REPO / "cluster" / "services"
+
+
+def test_installed_from_a_wheel_the_stack_reads_the_packaged_copy(monkeypatch: pytest.MonkeyPatch) -> None:
+    from chaosext.stack import config
+
+    monkeypatch.setattr(bundle, "checkout_root", lambda: None)
+    monkeypatch.setattr(config, "source_root", bundle.source_root)
+    assert config.repo_root() == bundle.PACKAGED_ROOT
+    assert bundle.experiments_dir() == bundle.PACKAGED_ROOT / "experiments"
+    assert bundle.services_dir() == bundle.PACKAGED_ROOT / "cluster" / "services"
+
+
+def test_the_stack_runs_from_the_environment_running_chaosext(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from chaosext.stack.config import load_config, venv_dir
+
+    assert venv_dir() == Path(sys.prefix)
+    assert load_config().python == Path(sys.prefix) / "bin" / "python"
+    monkeypatch.setenv("CHAOSEXT_VENV", str(tmp_path))
+    assert load_config().venv == tmp_path.resolve()
 
 
 def test_the_core_holds_no_plotting_and_no_stack_only_library(pyproject: dict[str, Any]) -> None:
