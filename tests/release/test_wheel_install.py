@@ -33,6 +33,8 @@ REPO = Path(__file__).resolve().parents[2]
 CONSTRAINTS = REPO / "constraints.txt"
 # a real run kept as evidence: judged PASS by the gate
 PASSING_JOURNAL = REPO / "journals" / "2026-11-27-kafka-malformed-event-dead-lettered-no-crash-loop.json"
+# a real run kept as evidence that recorded load: its report has a PNG timeline
+TIMELINE_JOURNAL = REPO / "journals" / "2026-11-27-killing-one-of-two-payment-instances-does-not-raise-checkout-2.json"
 STACK_EXPERIMENTS = ["kafka-malformed-event.json", "certificate-rotation.json"]
 PLOTTING = {"matplotlib", "numpy", "pillow", "contourpy", "kiwisolver", "fonttools"}
 # [stack] also names aiohttp and python-json-logger (the services import them), but the core has
@@ -224,6 +226,14 @@ def test_stack_up_without_the_stack_extra_exits_2_and_changes_nothing(core: Venv
     assert not state.exists()
 
 
+def test_report_with_the_report_extra_draws_the_timeline(full: Venv) -> None:
+    proc = full.run("chaosext", "report", str(TIMELINE_JOURNAL), "--output", "report", timeout=300)
+    assert "experiment log written" in proc.stdout
+    (png,) = (full.home / "report").glob("*.png")
+    assert png.read_bytes().startswith(b"\x89PNG")
+    assert png.name in (full.home / "report" / "experiment-log.md").read_text()
+
+
 @pytest.fixture
 def stack(full: Venv) -> Iterator[Venv]:
     """The local stack up from the installed package (any stack already up is taken down first:
@@ -268,9 +278,11 @@ def test_a_user_runs_an_experiment_against_the_stack_from_the_wheel(stack: Venv)
     gate = stack.run("chaosext", "gate", *journals, check=False)
     assert gate.returncode == 0, gate.stdout + gate.stderr
     assert f"{len(journals)} of {len(journals)} journal(s) pass" in gate.stdout
-    stack.run("chaosext", "report", *journals, "--output", "report", timeout=300)
-    assert (stack.home / "report" / "README.md").is_file() or any((stack.home / "report").glob("*.md"))
-    assert any((stack.home / "report").rglob("*.png"))
+    stack.run("chaosext", "report", *journals, "--output", "stack-report", timeout=300)
+    log = (stack.home / "stack-report" / "experiment-log.md").read_text()
+    for name in STACK_EXPERIMENTS:
+        title = json.loads((stack.home / "mine" / name).read_text())["title"]
+        assert title in log, name
     stack.run("chaosext", "stack", "down", timeout=300)
     after = stack.run("chaosext", "stack", "status", "--json", check=False)
     assert after.returncode == 1 and json.loads(after.stdout)["supervisor"]["pid"] is None
