@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from chaosext.bundle import source_root
 from chaosext.errors import UsageError
 
 __all__ = [
@@ -67,13 +69,17 @@ class Ports:
 
 
 def repo_root() -> Path:
+    """The folder laid out like the repository that holds the sample services: the checkout, or
+    the copy packaged in the wheel (:mod:`chaosext.bundle`)."""
     env = os.environ.get("CHAOSEXT_HOME")
-    return Path(env).expanduser().resolve() if env else Path(__file__).resolve().parents[2]
+    return Path(env).expanduser().resolve() if env else source_root()
 
 
 def venv_dir() -> Path:
+    """The Python environment the stack's Python programs (supervisord, the DNS server, the
+    services) run from: the one running chaosext, so a pip install works from any directory."""
     env = os.environ.get("CHAOSEXT_VENV")
-    return Path(env).expanduser().resolve() if env else repo_root() / ".venv"
+    return Path(env).expanduser().resolve() if env else Path(sys.prefix)
 
 
 def cache_dir() -> Path:

@@ -52,6 +52,7 @@ def test_reusable_workflow_has_typed_inputs_and_outputs(chaos: dict[str, Any]) -
         "app-namespaces": "string",
         "python-version": "string",
         "chaosext-ref": "string",
+        "chaosext-version": "string",
         "chaosext-repository": "string",
         "fail-on-breach": "boolean",
         "retention-days": "number",
