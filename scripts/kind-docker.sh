@@ -63,7 +63,15 @@ start_dockerd() {
   mkdir -p "$state"
   ci_step "starting dockerd (log: $state/dockerd.log)"
   # its own session, so it outlives this script and the make that called it
-  $sudo setsid dockerd --pidfile "$state/dockerd.pid" >>"$state/dockerd.log" 2>&1 </dev/null &
+  # a daemon keeps no descriptor of the shell that started it: an inherited one (a `flock` lock
+  # file, a pipe of the caller's) would stay open, and its lock held, as long as dockerd runs
+  (
+    for fd in /proc/self/fd/*; do
+      fd="${fd##*/}"
+      if ((fd > 2)); then eval "exec ${fd}>&-" 2>/dev/null || true; fi
+    done
+    exec $sudo setsid dockerd --pidfile "$state/dockerd.pid" >>"$state/dockerd.log" 2>&1 </dev/null
+  ) &
   local deadline=$((SECONDS + 60))
   until engine_answers; do
     if ((SECONDS > deadline)); then
