@@ -18,7 +18,8 @@ from cryptography import x509
 
 from chaosext.certificate import backup, trust
 from chaosext.certificate.handshake import handshake
-from chaosext.certificate.material import CA, Served, describe, load_ca_pair, pem_certs, sans_of
+from chaosext.certificate.material import CA, Served, describe, pem_certs, sans_of
+from chaosext.common.pki import load_ca_files
 from chaosext.faults import engine, markers
 from chaosext.faults.markers import FaultMarker
 from chaosext.stack.config import StackConfig, load_config
@@ -86,7 +87,7 @@ def inject(
             f"{active[0].description}); roll it back first; nothing changed"
         )
     try:
-        ca = load_ca_pair(config.ca_file.read_bytes(), config.ca_key_file.read_bytes(), str(config.ca_file))
+        ca = load_ca_files(config.ca_file, config.ca_key_file)
         old = {name: path.read_bytes() for name, path in files.items()}
         names, ips = sans_of(x509.load_pem_x509_certificate(old["cert"]))
         served = build(ca, names, ips, old["bundle"])
