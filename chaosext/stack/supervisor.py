@@ -6,12 +6,12 @@ import os
 import subprocess
 import time
 import xmlrpc.client
-from pathlib import Path
 from typing import Any, cast
 
 import psutil
 from supervisor.xmlrpc import SupervisorTransport
 
+from chaosext.common import procs
 from chaosext.errors import ComponentError
 from chaosext.stack.config import StackConfig
 
@@ -35,24 +35,12 @@ class Supervisor:
         return self._proxy().supervisor
 
     def pid(self) -> int | None:
-        """supervisord's pid if it runs (from its pid file, checked against /proc)."""
+        """supervisord's pid if it runs (from its pid file, checked against the process's command line)."""
         try:
             pid = int(self.config.supervisor_pidfile.read_text().strip())
         except (OSError, ValueError):
             return None
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return None
-        except PermissionError:
-            return pid
-        cmdline = Path(f"/proc/{pid}/cmdline")
-        try:
-            if b"supervisord" not in cmdline.read_bytes():
-                return None
-        except OSError:
-            return None
-        return pid
+        return pid if any("supervisord" in arg for arg in procs.cmdline(pid)) else None
 
     def is_running(self) -> bool:
         if self.pid() is None:

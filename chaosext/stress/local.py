@@ -9,7 +9,6 @@ deletes the cgroups. stress-ng also ends by itself at the fault's duration.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
@@ -20,6 +19,7 @@ from typing import Any
 from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration
 
+from chaosext.common.procs import pids_named, reap, start_ticks
 from chaosext.errors import ToolMissing
 from chaosext.faults.paths import faults_dir
 from chaosext.instance import local as instances
@@ -29,18 +29,6 @@ from chaosext.stress.stressor import Stress
 __all__ = ["apply", "group_stats", "remove_leftovers", "stressor_pids", "stress_groups", "undo"]
 
 GROUP_PREFIX = "chaosext-stress-"  # "chaosext-" + the fault id
-
-
-def _start_time(pid: int) -> int | None:
-    """The process's start time (clock ticks since boot): tells a pid from a reused one."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    fields = stat.rsplit(")", 1)[1].split()
-    if fields[0] == "Z":
-        return None
-    return int(fields[19])
 
 
 def _spawn(stress: Stress, groups: list[Path], log: Path) -> subprocess.Popen[bytes]:
@@ -99,7 +87,7 @@ def apply(service: str, count: int, names: list[str] | None, stress: Stress, cpu
                 raise ActivityFailed(f"{name} (pid {pid}) exited before it could be stressed")
         log = faults_dir() / f"{fault_id}.stress-ng.log"
         proc = _spawn(stress, [Path(g["path"]) for g in entry["groups"]], log)
-        undo_args["stressors"].append({"pid": proc.pid, "start_time": _start_time(proc.pid)})
+        undo_args["stressors"].append({"pid": proc.pid, "start_time": start_ticks(proc.pid)})
         record(undo_args)
         _wait_started(proc, log, Path(entry["groups"][0]["path"]), pid)
         result.append({"instance": name, "pid": pid, "stressor_pid": proc.pid,
@@ -108,7 +96,7 @@ def apply(service: str, count: int, names: list[str] | None, stress: Stress, cpu
 
 
 def _stop_stressor(pid: int, start_time: int | None, timeout: float = 5.0) -> None:
-    if start_time is None or _start_time(pid) != start_time:
+    if start_time is None or start_ticks(pid) != start_time:
         return  # already gone (or the pid is another process now)
     for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, timeout)):
         try:
@@ -117,9 +105,8 @@ def _stop_stressor(pid: int, start_time: int | None, timeout: float = 5.0) -> No
             return
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
-            with contextlib.suppress(ChildProcessError):  # reap it when the experiment process started it
-                os.waitpid(pid, os.WNOHANG)
-            if _start_time(pid) != start_time:
+            reap(pid)  # when the experiment process started it
+            if start_ticks(pid) != start_time:
                 return
             time.sleep(0.05)
 
@@ -161,15 +148,7 @@ def stress_groups() -> list[Path]:
 
 def stressor_pids() -> list[int]:
     """Live stress-ng processes on this machine."""
-    pids = []
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                if (proc / "comm").read_text().strip().startswith("stress-ng") and _start_time(int(proc.name)):
-                    pids.append(int(proc.name))
-            except (FileNotFoundError, ProcessLookupError):
-                continue
-    return sorted(pids)
+    return pids_named("stress-ng")
 
 
 def remove_leftovers(dry_run: bool = False) -> list[dict[str, Any]]:
@@ -190,7 +169,7 @@ def remove_leftovers(dry_run: bool = False) -> list[dict[str, Any]]:
         if dry_run:
             continue
         for pid in stressors:
-            _stop_stressor(pid, _start_time(pid))
+            _stop_stressor(pid, start_ticks(pid))
         home = group.parent if group.parent.name != cgroups.V2_PARENT else group.parent.parent
         cgroups.remove(group, home)
     return rows

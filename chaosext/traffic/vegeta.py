@@ -18,6 +18,7 @@ from pathlib import Path
 
 from chaoslib.exceptions import ActivityFailed
 
+from chaosext.common import procs
 from chaosext.errors import ToolMissing
 from chaosext.traffic.install import vegeta_binary
 
@@ -103,14 +104,8 @@ def alive(pid: int | None) -> bool:
     if not pid:
         return False
     _reap(pid)
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return False
-    if stat.rsplit(")", 1)[-1].split()[0] in ("Z", "X"):
-        return False
-    return bool(cmdline) and cmdline[0].endswith(b"vegeta") and b"attack" in cmdline
+    argv = procs.cmdline(pid)
+    return bool(argv) and argv[0].endswith("vegeta") and "attack" in argv
 
 
 def stop(pid: int | None, grace_s: float = 5.0) -> bool:

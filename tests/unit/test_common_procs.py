@@ -1,0 +1,50 @@
+"""chaosext.common.procs: pid identity, command lines and process groups through psutil."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from support import wait_until
+
+from chaosext.common import procs
+from chaosext.localkube import procs as kube_procs
+
+SLEEPER = [sys.executable, "-c", "import time; time.sleep(60)", "chaosext-unit-sleeper"]
+
+
+def test_start_ticks_identifies_a_live_process_and_not_a_finished_one() -> None:
+    proc = subprocess.Popen(SLEEPER, start_new_session=True)
+    try:
+        ticks = procs.start_ticks(proc.pid)
+        assert isinstance(ticks, int) and ticks > 0
+        assert procs.start_ticks(proc.pid) == ticks  # stable
+        assert procs.cmdline(proc.pid)[-1] == "chaosext-unit-sleeper"
+        assert procs.group_alive(proc.pid)
+    finally:
+        proc.kill()
+    # killed but not yet reaped: a zombie counts as gone
+    wait_until("the sleeper to exit", lambda: procs.live(proc.pid) is None, timeout=10, interval=0.02)
+    assert procs.start_ticks(proc.pid) is None and procs.cmdline(proc.pid) == []
+    procs.reap(proc.pid)
+    assert not procs.group_alive(proc.pid)
+
+
+def test_names_and_unknown_pids() -> None:
+    assert procs.live(2**22 + 12345) is None
+    assert procs.cmdline(-1) == []
+    me = procs.live(os.getpid())
+    assert me is not None and me.pid in procs.pids_named(me.name())
+    assert procs.pids_named("no-such-program-chaosext") == []
+
+
+def test_control_plane_process_is_known_by_pid_file_then_stopped(tmp_path: Path) -> None:
+    pid = kube_procs.spawn(tmp_path, "sleeper", SLEEPER)
+    pid_file = (tmp_path / "pids" / "sleeper.pid").read_text().split()
+    assert pid_file == [str(pid), str(procs.start_ticks(pid))]
+    assert kube_procs.pid_of(tmp_path, "sleeper") == pid
+    assert kube_procs.terminate(tmp_path, "sleeper", grace_s=5) is True
+    assert kube_procs.pid_of(tmp_path, "sleeper") is None
+    assert kube_procs.terminate(tmp_path, "sleeper") is False
