@@ -20,6 +20,7 @@ from chaosext.certificate import backup, trust
 from chaosext.certificate.handshake import handshake
 from chaosext.certificate.material import CA, Served, describe, pem_certs, sans_of
 from chaosext.common.pki import load_ca_files
+from chaosext.common.waiting import WaitTimeout, eventually, wait_until
 from chaosext.faults import engine, markers
 from chaosext.faults.markers import FaultMarker
 from chaosext.stack.config import StackConfig, load_config
@@ -54,20 +55,25 @@ def _clients(config: StackConfig) -> list[str]:
 
 def _wait_served(config: StackConfig, fingerprint: str, timeout: float) -> dict[str, Any]:
     """Until every payment-service replica serves the certificate ``fingerprint`` (real handshakes)."""
-    deadline = time.monotonic() + timeout
-    seen: dict[str, Any] = {}
-    while True:
+
+    def served() -> dict[str, Any]:
+        seen: dict[str, Any] = {}
         for name, port in _replicas(config):
             try:
                 got = handshake(config.host, port, config.payment_dns_name, str(config.ca_bundle), timeout=3)
                 seen[name] = got["certificate"]["fingerprint_sha256"]
             except OSError as exc:
                 seen[name] = f"unreachable: {exc}"
-        if all(v == fingerprint for v in seen.values()):
-            return seen
-        if time.monotonic() > deadline:
-            raise ActivityFailed(f"payment-service did not serve the new certificate in {timeout:g}s: {seen}")
-        time.sleep(0.2)
+        return seen
+
+    try:
+        return wait_until("payment-service to serve the new certificate", served,
+                          done=lambda seen: all(v == fingerprint for v in seen.values()),
+                          timeout_s=timeout, interval_s=0.2)
+    except WaitTimeout as exc:
+        raise ActivityFailed(
+            f"payment-service did not serve the new certificate in {timeout:g}s: {exc.last}"
+        ) from None
 
 
 def inject(
@@ -168,15 +174,15 @@ def _wait_fingerprint(
     replicas: list[tuple[str, int]], server_name: str, fingerprint: str, timeout: float
 ) -> None:
     """Best effort, bounded: until every reachable replica serves ``fingerprint``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        done = True
+
+    def served() -> bool:
         for host, port in replicas:
             try:
                 got = handshake(host, port, server_name, None, timeout=2)["certificate"]["fingerprint_sha256"]
             except OSError:
                 continue
-            done = done and got == fingerprint
-        if done:
-            return
-        time.sleep(0.2)
+            if got != fingerprint:
+                return False
+        return True
+
+    eventually("every reachable replica to serve the certificate", served, timeout_s=timeout, interval_s=0.2)

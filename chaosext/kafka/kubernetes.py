@@ -29,6 +29,7 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from chaosext import kube
+from chaosext.common.waiting import WaitTimeout, wait_until
 
 __all__ = [
     "HOLD_LABEL",
@@ -316,18 +317,21 @@ def wait_no_pods(
 ) -> None:
     """Wait until the Deployment reports no replicas left (its consumers have left the group)."""
     apps = client.AppsV1Api(kube.api_client(configuration, secrets))
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def replicas() -> int:
         try:
             status: Any = apps.read_namespaced_deployment_status(deployment, namespace).status
         except ApiException as exc:
             raise kube.api_error(exc, f"reading the status of deployment {namespace}/{deployment}") from None
-        if not (status.replicas or 0):
-            return
-        time.sleep(0.25)
-    raise ActivityFailed(
-        f"deployment {namespace}/{deployment} still has pods {timeout:g}s after scaling to 0"
-    )
+        return int(status.replicas or 0)
+
+    try:
+        wait_until(f"deployment {namespace}/{deployment} to have no pods", replicas, done=lambda n: n == 0,
+                   timeout_s=timeout)
+    except WaitTimeout:
+        raise ActivityFailed(
+            f"deployment {namespace}/{deployment} still has pods {timeout:g}s after scaling to 0"
+        ) from None
 
 
 # ---- leftovers (for `chaosext cleanup`) ---------------------------------------

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from chaosext.common import procs
+from chaosext.common.waiting import eventually
 
 __all__ = ["is_running", "log_path", "log_tail", "pid_of", "spawn", "terminate"]
 
@@ -82,13 +83,14 @@ def terminate(state_dir: Path, name: str, grace_s: float = 15.0) -> bool:
             os.killpg(pgid, sig)
         except ProcessLookupError:
             break
-        deadline = time.monotonic() + wait_s
-        while time.monotonic() < deadline:
+
+        def gone() -> bool:
             procs.reap(pid)
-            if not _group_alive(pgid):
-                pid_file.unlink(missing_ok=True)
-                return True
-            time.sleep(0.1)
+            return not _group_alive(pgid)
+
+        if eventually(f"{name} to exit", gone, timeout_s=wait_s, interval_s=0.1):
+            pid_file.unlink(missing_ok=True)
+            return True
     procs.reap(pid)
     if _group_alive(pgid):
         raise RuntimeError(f"{name} (process group {pgid}) is still running after SIGKILL")

@@ -14,6 +14,7 @@ from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
 from chaosext import kube
+from chaosext.common.waiting import WaitTimeout, wait_until
 from chaosext.faults import engine, markers
 from chaosext.faults.markers import FaultMarker
 from chaosext.rollout import kubernetes as k8s
@@ -126,16 +127,17 @@ def start_failing_rollout(
 
 def _wait_stalled(name: str, kind: str, ns: str, timeout: float, configuration: Configuration,
                   secrets: Secrets) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    state: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        obj = k8s.read_workload(name, kind, ns, configuration, secrets)
-        state = k8s.rollout_state(obj)
-        if state["observed_generation"] >= state["generation"] and state["updated_replicas"] >= 1 \
-                and not state["complete"]:
-            return state
-        time.sleep(0.5)
-    raise ActivityFailed(f"the failing rollout of {kind} {ns}/{name} was not observed within {timeout}s: {state}")
+    def stalled(state: dict[str, Any]) -> bool:
+        return bool(state["observed_generation"] >= state["generation"] and state["updated_replicas"] >= 1
+                    and not state["complete"])
+
+    try:
+        return wait_until(f"the failing rollout of {kind} {ns}/{name}",
+                          lambda: k8s.rollout_state(k8s.read_workload(name, kind, ns, configuration, secrets)),
+                          done=stalled, timeout_s=timeout, interval_s=0.5)
+    except WaitTimeout as exc:
+        raise ActivityFailed(f"the failing rollout of {kind} {ns}/{name} was not observed within {timeout}s: "
+                             f"{exc.last}") from None
 
 
 def _restore_template(name: str, kind: str, namespace: str, template: dict[str, Any],

@@ -17,6 +17,7 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from chaosext import kube
+from chaosext.common.waiting import WaitTimeout, wait_until
 
 __all__ = ["patch_template", "read_workload", "replace_template", "restart", "rollout_state", "wait_complete"]
 
@@ -86,18 +87,21 @@ def rollout_state(obj: Any) -> dict[str, Any]:
 
 def wait_complete(name: str, kind: str, namespace: str, timeout: float, configuration: Configuration = None,
                   secrets: Secrets = None, interval: float = 0.5) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
     started = time.monotonic()
-    state: dict[str, Any] = {}
-    while time.monotonic() < deadline:
+
+    def state() -> dict[str, Any]:
         obj = read_workload(name, kind, namespace, configuration, secrets)
         obj.kind = "StatefulSet" if _kind(kind) == "statefulset" else "Deployment"
-        state = rollout_state(obj)
-        if state["complete"]:
-            state["waited_s"] = round(time.monotonic() - started, 2)
-            return state
-        time.sleep(interval)
-    raise ActivityFailed(f"rollout of {kind} {namespace}/{name} did not complete within {timeout}s: {state}")
+        return rollout_state(obj)
+
+    try:
+        done = wait_until(f"the rollout of {kind} {namespace}/{name}", state, done=lambda s: s["complete"],
+                          timeout_s=timeout, interval_s=interval)
+    except WaitTimeout as exc:
+        raise ActivityFailed(f"rollout of {kind} {namespace}/{name} did not complete within {timeout}s: "
+                             f"{exc.last}") from None
+    done["waited_s"] = round(time.monotonic() - started, 2)
+    return done
 
 
 def patch_template(name: str, kind: str, namespace: str, patch: dict[str, Any],

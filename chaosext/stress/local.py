@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration
 
 from chaosext.common.procs import pids_named, reap, start_ticks
+from chaosext.common.waiting import eventually
 from chaosext.errors import ToolMissing
 from chaosext.faults.paths import faults_dir
 from chaosext.instance import local as instances
@@ -50,15 +50,15 @@ def _spawn(stress: Stress, groups: list[Path], log: Path) -> subprocess.Popen[by
 def _wait_started(proc: subprocess.Popen[bytes], log: Path, group: Path, replica_pid: int,
                   timeout: float = 10.0) -> None:
     """Until stress-ng's workers run in the group (it has passed its own checks), or it exits."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def workers() -> set[int]:
         if proc.poll() is not None:
             tail = log.read_text(errors="replace")[-400:].strip()
             raise ActivityFailed(f"stress-ng exited at once with status {proc.returncode}: {tail or 'no output'}")
-        if set(cgroups.members(group)) - {replica_pid, proc.pid}:
-            return
-        time.sleep(0.01)
-    raise ActivityFailed(f"stress-ng (pid {proc.pid}) started no worker within {timeout:g}s")
+        return set(cgroups.members(group)) - {replica_pid, proc.pid}
+
+    if not eventually("stress-ng's workers", workers, timeout_s=timeout, interval_s=0.01):
+        raise ActivityFailed(f"stress-ng (pid {proc.pid}) started no worker within {timeout:g}s")
 
 
 def apply(service: str, count: int, names: list[str] | None, stress: Stress, cpu_limit: float | None,
@@ -103,12 +103,13 @@ def _stop_stressor(pid: int, start_time: int | None, timeout: float = 5.0) -> No
             os.killpg(pid, sig)
         except ProcessLookupError:
             return
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
+
+        def gone() -> bool:
             reap(pid)  # when the experiment process started it
-            if start_ticks(pid) != start_time:
-                return
-            time.sleep(0.05)
+            return start_ticks(pid) != start_time
+
+        if eventually(f"stressor {pid} to exit", gone, timeout_s=wait, interval_s=0.05):
+            return
 
 
 def undo(replicas: list[dict[str, Any]], stressors: list[dict[str, Any]]) -> None:
