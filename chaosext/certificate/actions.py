@@ -15,6 +15,7 @@ from chaoslib.types import Configuration, Secrets
 
 from chaosext.certificate.material import CA, Served, serve_cert
 from chaosext.certificate.material import new_ca as make_ca
+from chaosext.common import checks
 from chaosext.faults import engine, markers
 from chaosext.target import setting, target_of
 
@@ -41,12 +42,6 @@ def _need(ca: CA | None, what: str) -> CA:
     return ca
 
 
-def _positive(value: Any, argument: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise ActivityFailed(f"'{argument}' must be a positive number of seconds, got {value!r}")
-    return float(value)
-
-
 def _run(
     kind: str,
     description: str,
@@ -60,8 +55,8 @@ def _run(
     secrets: Secrets,
 ) -> dict[str, Any]:
     seconds = engine.check_duration(duration)
-    wait = _positive(timeout, "timeout")
-    trust = _positive(trust_wait, "trust_wait")
+    wait = checks.seconds("timeout", timeout)
+    trust = checks.seconds("trust_wait", trust_wait)
     if target_of(configuration) == "kubernetes":
         from chaosext.certificate import kubernetes
 

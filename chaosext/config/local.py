@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from chaoslib.exceptions import ActivityFailed
 
+from chaosext.common import checks
 from chaosext.stack.config import load_config
 
 __all__ = ["config_path", "effective", "read", "write"]
@@ -18,8 +18,7 @@ SERVICES = ("checkout-api", "payment-service", "order-consumer")
 
 
 def config_path(service: str) -> Path:
-    if service not in SERVICES:
-        raise ActivityFailed(f"'service' must be one of {', '.join(SERVICES)}, got {service!r}")
+    checks.choice("service", service, SERVICES)
     return load_config().service_config_file(service)
 
 

@@ -17,6 +17,7 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from chaosext import kube
+from chaosext.common import checks
 from chaosext.common.waiting import WaitTimeout, wait_until
 
 __all__ = ["patch_template", "read_workload", "replace_template", "restart", "rollout_state", "wait_complete"]
@@ -25,10 +26,7 @@ KINDS = ("deployment", "statefulset")
 
 
 def _kind(kind: str) -> str:
-    value = kind.lower()
-    if value not in KINDS:
-        raise ActivityFailed(f"'kind' must be one of {', '.join(KINDS)}, got {kind!r}")
-    return value
+    return checks.choice("kind", kind.lower(), KINDS)
 
 
 def _apps(configuration: Configuration, secrets: Secrets) -> client.AppsV1Api:
