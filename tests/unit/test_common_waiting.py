@@ -18,17 +18,18 @@ def test_returns_the_first_value_that_counts_as_done() -> None:
 
 
 def test_probe_errors_propagate_unless_retried() -> None:
-    attempts = itertools.count()
+    answers: list[object] = [ConnectionError("starting"), ConnectionError("starting"), "up", "up"]
 
-    def flaky() -> int:
-        n = next(attempts)
-        if n < 2:
-            raise ConnectionError("starting")
-        return n
+    def server() -> object:
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
 
     with pytest.raises(ConnectionError):
-        wait_until("a server", flaky, timeout_s=5, interval_s=0.01)
-    assert wait_until("a server", flaky, timeout_s=5, interval_s=0.01, retry_on=(ConnectionError,)) == 2
+        wait_until("a server", server, timeout_s=5, interval_s=0.01)
+    assert wait_until("a server", server, timeout_s=5, interval_s=0.01, retry_on=(ConnectionError,)) == "up"
+    assert answers == ["up"]
 
 
 def test_timeout_names_what_and_keeps_the_last_value() -> None:
