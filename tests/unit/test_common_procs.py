@@ -20,8 +20,10 @@ def test_start_ticks_identifies_a_live_process_and_not_a_finished_one() -> None:
     try:
         ticks = procs.start_ticks(proc.pid)
         assert isinstance(ticks, int) and ticks > 0
-        assert procs.start_ticks(proc.pid) == ticks  # stable
-        assert procs.cmdline(proc.pid)[-1] == "chaosext-unit-sleeper"
+        # until exec, the child still shows this process's command line
+        wait_until("the sleeper's command line", lambda: procs.cmdline(proc.pid)[-1:] == ["chaosext-unit-sleeper"],
+                   timeout=10, interval=0.01)
+        assert procs.start_ticks(proc.pid) == ticks  # the same across exec
         assert procs.group_alive(proc.pid)
     finally:
         proc.kill()
