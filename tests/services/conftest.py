@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -14,6 +13,8 @@ import redis
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 from support import free_port, wait_until
+
+from chaosext.common.settings import cache_root
 
 from .helpers import PAYMENT_HOST, REPO, Service, TlsFiles, make_ca
 from .kafka_broker import KafkaBroker, kafka_lib
@@ -134,11 +135,6 @@ def flush_redis(redis_url: str) -> None:
     client.close()
 
 
-def chaosext_cache() -> Path:
-    env = os.environ.get("CHAOSEXT_CACHE_DIR")
-    return Path(env) if env else Path.home() / ".cache" / "chaosext"
-
-
 class Toxiproxy:
     def __init__(self, scratch: Path, binary: Path) -> None:
         self.port = free_port()
@@ -173,7 +169,7 @@ class Toxiproxy:
 
 @pytest.fixture(scope="session")
 def toxiproxy(scratch: Path) -> Iterator[Toxiproxy]:
-    binary = chaosext_cache() / "bin" / "toxiproxy-server"
+    binary = cache_root() / "bin" / "toxiproxy-server"
     if not binary.exists():
         pytest.skip(f"{binary} is not installed (chaosext stack install builds it)")
     proxy = Toxiproxy(scratch, binary)
@@ -183,7 +179,7 @@ def toxiproxy(scratch: Path) -> Iterator[Toxiproxy]:
 
 @pytest.fixture(scope="session")
 def kafka(scratch: Path) -> Iterator[KafkaBroker]:
-    lib = kafka_lib(chaosext_cache())
+    lib = kafka_lib(cache_root())
     if lib is None or shutil.which("java") is None:
         pytest.skip("Kafka jars (chaosext stack install) or java are missing")
     broker = KafkaBroker(scratch, lib)
