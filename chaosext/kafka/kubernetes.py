@@ -29,7 +29,7 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from chaosext import kube
-from chaosext.common.waiting import WaitTimeout, wait_until
+from chaosext.common.waiting import WaitTimeout, eventually, wait_until
 
 __all__ = [
     "HOLD_LABEL",
@@ -213,18 +213,17 @@ def _stays(core: client.CoreV1Api, namespace: str, name: str, uid: str, settle: 
     """The placeholder is still there ``settle`` seconds after its creation. Whatever finishes the
     old pod's deletion may delete by name, without a UID precondition (KWOK does; a kubelet does
     not), and then takes the placeholder instead: the caller takes the name again."""
-    deadline = time.monotonic() + settle
-    while time.monotonic() < deadline:
+
+    def taken() -> bool:
         try:
             current: Any = core.read_namespaced_pod(name, namespace)
         except ApiException as exc:
             if exc.status == 404:
-                return False
+                return True
             raise kube.api_error(exc, f"reading pod {namespace}/{name}") from None
-        if current.metadata.uid != uid:
-            return False
-        time.sleep(0.1)
-    return True
+        return bool(current.metadata.uid != uid)
+
+    return not eventually(f"placeholder {namespace}/{name} to be taken", taken, timeout_s=settle, interval_s=0.1)
 
 
 def release(
