@@ -35,7 +35,8 @@ def pid_of(state_dir: Path, name: str) -> int | None:
     except (OSError, ValueError):
         return None
     procs.reap(pid)
-    return pid if str(procs.start_ticks(pid)) == started else None
+    ticks = procs.start_ticks(pid)
+    return pid if ticks is not None and str(ticks) == started else None
 
 
 def is_running(state_dir: Path, name: str) -> bool:

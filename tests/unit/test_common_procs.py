@@ -50,3 +50,11 @@ def test_control_plane_process_is_known_by_pid_file_then_stopped(tmp_path: Path)
     assert kube_procs.terminate(tmp_path, "sleeper", grace_s=5) is True
     assert kube_procs.pid_of(tmp_path, "sleeper") is None
     assert kube_procs.terminate(tmp_path, "sleeper") is False
+
+
+def test_a_pid_file_of_a_process_that_died_at_once_names_no_running_process(tmp_path: Path) -> None:
+    pid = kube_procs.spawn(tmp_path, "quitter", [sys.executable, "-c", "pass"])
+    wait_until("the quitter to exit", lambda: procs.live(pid) is None, timeout=10, interval=0.02)
+    (tmp_path / "pids" / "quitter.pid").write_text(f"{pid} None\n")  # what spawn writes when it is gone already
+    assert kube_procs.pid_of(tmp_path, "quitter") is None
+    assert kube_procs.terminate(tmp_path, "quitter") is False
