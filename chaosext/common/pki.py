@@ -178,8 +178,9 @@ def cert_is_fresh(path: Path, min_days: float = 0) -> bool:
 def write_pem(path: Path, data: bytes, private: bool = False) -> None:
     """Replace ``path`` atomically (readers never see half a file); ``private``: mode 0600 from the start."""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.unlink(missing_ok=True)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if private else 0o644)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o644)
     with os.fdopen(fd, "wb") as out:
+        if private:  # a leftover temporary file keeps its mode: make sure
+            os.fchmod(out.fileno(), 0o600)
         out.write(data)
     tmp.replace(path)
