@@ -3,7 +3,6 @@ seconds), dead-letter depth, malformed events dead-lettered, end-to-end canary l
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any
 
@@ -11,6 +10,7 @@ from aiokafka.structs import TopicPartition
 from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
+from chaosext.common.waiting import WaitTimeout, wait_until_async
 from chaosext.faults import markers
 from chaosext.kafka import admin, canary, checks
 from chaosext.kafka.connection import Connection, connection, run
@@ -29,20 +29,20 @@ __all__ = [
 
 
 async def _poll(conn: Connection, read: Any, done: Any, timeout: float) -> Any:
-    """Read once; if ``done`` is not satisfied, read again every 0.5 s until ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            async with admin.session(conn) as s:
-                value = await read(s)
-        except Exception:
-            if time.monotonic() >= deadline:
-                raise
-            await asyncio.sleep(0.5)
-            continue
-        if done(value) or time.monotonic() >= deadline:
-            return value
-        await asyncio.sleep(0.5)
+    """Read once; if ``done`` is not satisfied, read again every 0.5 s until ``timeout``. At the
+    timeout: the last value read, or the last error raised again (a broker may be restarting)."""
+
+    async def once() -> Any:
+        async with admin.session(conn) as s:
+            return await read(s)
+
+    try:
+        return await wait_until_async("a Kafka reading", once, done=done, timeout_s=timeout, interval_s=0.5,
+                                      retry_on=(Exception,))
+    except WaitTimeout as exc:
+        if isinstance(exc.last, Exception):
+            raise exc.last from None
+        return exc.last
 
 
 def brokers_online(

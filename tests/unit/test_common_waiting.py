@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import time
 
 import pytest
 
-from chaosext.common.waiting import WaitTimeout, eventually, wait_until
+from chaosext.common.waiting import WaitTimeout, eventually, wait_until, wait_until_async
 
 
 def test_returns_the_first_value_that_counts_as_done() -> None:
@@ -58,3 +59,18 @@ def test_eventually_says_whether_it_held_without_raising() -> None:
     calls = itertools.count()
     assert eventually("never", lambda: next(calls) < 0, timeout_s=0.1, interval_s=0.02) is False
     assert next(calls) >= 3  # it kept polling until the timeout
+
+
+def test_the_async_form_awaits_its_probe() -> None:
+    values = iter([1, 2, 3])
+
+    async def probe() -> int:
+        return next(values)
+
+    assert asyncio.run(wait_until_async("three", probe, done=lambda n: n == 3, timeout_s=5, interval_s=0.01)) == 3
+
+    async def stuck() -> int:
+        return 1
+
+    with pytest.raises(WaitTimeout, match="waiting for two; last seen: 1"):
+        asyncio.run(wait_until_async("two", stuck, done=lambda n: n == 2, timeout_s=0.05, interval_s=0.01))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import socket
+from collections.abc import AsyncIterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -10,6 +13,7 @@ import pytest
 from chaoslib.exceptions import ActivityFailed
 
 from chaosext.kafka import local as kafka_local
+from chaosext.kafka import probes as kafka_probes
 from chaosext.rollout import kubernetes as rollout_k8s
 from chaosext.stack.procs import wait_gone
 
@@ -49,3 +53,25 @@ def test_wait_gone_returns_what_still_listens() -> None:
         port = sock.getsockname()[1]
         assert [listener.port for listener in wait_gone([port], timeout=0.3)] == [port]
     assert wait_gone([port], timeout=5) == []
+
+
+def test_kafka_poll_returns_the_last_reading_or_raises_the_last_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    @contextlib.asynccontextmanager
+    async def session(conn: Any) -> AsyncIterator[None]:
+        yield None
+
+    monkeypatch.setattr(kafka_probes.admin, "session", session)
+    readings: list[Any] = [OSError("broker restarting"), 1, 0]
+
+    async def read(s: Any) -> Any:
+        reading = readings.pop(0) if len(readings) > 1 else readings[0]
+        if isinstance(reading, Exception):
+            raise reading
+        return reading
+
+    assert asyncio.run(kafka_probes._poll(None, read, lambda v: v == 0, 5)) == 0
+    readings[:] = [3]
+    assert asyncio.run(kafka_probes._poll(None, read, lambda v: v == 0, 0)) == 3
+    readings[:] = [OSError("down")]
+    with pytest.raises(OSError, match="down"):
+        asyncio.run(kafka_probes._poll(None, read, lambda v: v == 0, 0.1))
