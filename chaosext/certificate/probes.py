@@ -18,6 +18,7 @@ from kubernetes.client.rest import ApiException
 from chaosext import kube
 from chaosext.certificate.handshake import handshake
 from chaosext.certificate.material import describe
+from chaosext.common import checks
 from chaosext.target import setting, target_of
 
 __all__ = ["handshake_succeeds", "secret_certificate", "served_certificate"]
@@ -56,10 +57,7 @@ DEFAULT_SERVER_NAME = "payment.chaosext.test"
 
 
 def _port(value: Any, argument: str) -> int:
-    port = int(value) if isinstance(value, str) and value.isdigit() else value  # from the environment
-    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
-        raise ActivityFailed(f"'{argument}' must be an integer 1..65535, got {value!r}")
-    return port
+    return checks.whole(argument, value, 1, 65535)  # text too: a port may come from the environment
 
 
 class ClusterBundle(str):

@@ -77,16 +77,17 @@ def fraction(name: str, value: Any, one_ok: bool = True, example: str = "0.99") 
     return ratio
 
 
-def whole(name: str, value: Any, minimum: int = 0) -> int:
-    """A whole number (an int or its text; not a bool or a float) of at least ``minimum``."""
+def whole(name: str, value: Any, minimum: int = 0, maximum: int | None = None) -> int:
+    """A whole number (an int or its text; not a bool or a float) from ``minimum`` (to ``maximum``)."""
+    what = f"a whole number >= {minimum}" if maximum is None else f"a whole number from {minimum} to {maximum}"
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ActivityFailed(f"'{name}' must be a whole number >= {minimum}, got {value!r}")
+        raise ActivityFailed(f"'{name}' must be {what}, got {value!r}")
     try:
         count = int(value)
     except ValueError:
-        raise ActivityFailed(f"'{name}' must be a whole number >= {minimum}, got {value!r}") from None
-    if count < minimum:
-        raise ActivityFailed(f"'{name}' must be a whole number >= {minimum}, got {value!r}")
+        raise ActivityFailed(f"'{name}' must be {what}, got {value!r}") from None
+    if count < minimum or (maximum is not None and count > maximum):
+        raise ActivityFailed(f"'{name}' must be {what}, got {value!r}")
     return count
 
 

@@ -65,3 +65,10 @@ def test_names_and_choices() -> None:
     assert checks.positive_int("samples", "3") == 3
     with pytest.raises(ActivityFailed, match="'samples' must be a whole number >= 1, got 0"):
         checks.positive_int("samples", 0)
+
+
+def test_whole_numbers_in_a_range() -> None:
+    assert checks.whole("port", "8443", 1, 65535) == 8443
+    for bad in (0, 65536, "http", 80.0):
+        with pytest.raises(ActivityFailed, match="'port' must be a whole number from 1 to 65535"):
+            checks.whole("port", bad, 1, 65535)
