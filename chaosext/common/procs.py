@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
 
 import psutil
 
-__all__ = ["cmdline", "group_alive", "live", "pids_named", "reap", "start_ticks"]
+__all__ = ["cmdline", "end", "group_alive", "live", "pids_named", "reap", "start_ticks"]
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 _GONE = (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
@@ -83,3 +84,15 @@ def pids_named(prefix: str) -> list[int]:
         if name.startswith(prefix) and status not in _GONE:
             found.append(proc.pid)
     return sorted(found)
+
+
+def end(proc: subprocess.Popen[bytes], grace_s: float = 10.0, kill_wait_s: float = 10.0) -> int | None:
+    """Stop a child: SIGTERM, SIGKILL if it is still running after ``grace_s``; its exit status."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=kill_wait_s)
+    return proc.returncode

@@ -14,6 +14,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 from support import free_port, wait_until
 
+from chaosext.common import procs
 from chaosext.common.settings import cache_root
 
 from .helpers import PAYMENT_HOST, REPO, Service, TlsFiles, make_ca
@@ -40,8 +41,7 @@ def redis_url(scratch: Path) -> Iterator[str]:
     wait_until("redis-server", lambda: client.ping(), timeout=15, interval=0.1)
     yield f"redis://127.0.0.1:{port}/0"
     client.close()
-    proc.terminate()
-    proc.wait(timeout=10)
+    procs.end(proc)
     log.close()
 
 
@@ -91,8 +91,7 @@ class DnsServer:
         )
 
     def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
+        procs.end(self.proc)
         self.log.close()
 
 
@@ -162,8 +161,7 @@ class Toxiproxy:
         requests.delete(f"{self.api}/proxies/{name}/toxics/slow", timeout=5)
 
     def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
+        procs.end(self.proc)
         self.log.close()
 
 

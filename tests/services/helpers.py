@@ -14,6 +14,7 @@ import requests
 from cryptography import x509
 from support import wait_until
 
+from chaosext.common import procs
 from chaosext.common.pki import CA, new_ca, write_pem
 from chaosext.common.pki import issue_server_cert as pki_server_cert
 
@@ -71,13 +72,8 @@ class Service:
         return self.get("/metrics").text
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
+        if self.proc is not None:
+            procs.end(self.proc, grace_s=15, kill_wait_s=5)
         if getattr(self, "_log", None):
             self._log.close()
 

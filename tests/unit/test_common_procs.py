@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -58,3 +59,15 @@ def test_a_pid_file_of_a_process_that_died_at_once_names_no_running_process(tmp_
     (tmp_path / "pids" / "quitter.pid").write_text(f"{pid} None\n")  # what spawn writes when it is gone already
     assert kube_procs.pid_of(tmp_path, "quitter") is None
     assert kube_procs.terminate(tmp_path, "quitter") is False
+
+
+def test_end_terminates_then_kills_a_child_that_ignores_sigterm() -> None:
+    polite = subprocess.Popen(SLEEPER)
+    assert procs.end(polite, grace_s=10) == -signal.SIGTERM
+    stubborn = subprocess.Popen([sys.executable, "-c", "import signal, sys, time; signal.signal(signal.SIGTERM, "
+                                 "signal.SIG_IGN); print('ready', flush=True); time.sleep(60)"],
+                                stdout=subprocess.PIPE)
+    assert stubborn.stdout is not None and stubborn.stdout.readline() == b"ready\n"
+    assert procs.end(stubborn, grace_s=0.2) == -signal.SIGKILL
+    assert procs.end(stubborn) == -signal.SIGKILL  # already ended: its status again
+    stubborn.stdout.close()
