@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 
 from chaosext.common import pki
 from chaosext.localkube.pki import CLIENTS, ensure_pki
@@ -23,13 +24,38 @@ def test_server_cert_is_trusted_for_its_names_by_a_tls_client(tmp_path: Path) ->
     san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert san.get_values_for_type(x509.DNSName) == ["svc.example.test", "localhost"]
     assert cert.issuer == ca.cert.subject
-    # the standard library accepts the pair and the CA: what the services and probes use
+    # a verifying client completes a handshake for the name (what the services and probes do)
     (tmp_path / "c.pem").write_bytes(cert_pem)
     (tmp_path / "k.pem").write_bytes(key_pem)
     server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server.load_cert_chain(tmp_path / "c.pem", tmp_path / "k.pem")
     client = ssl.create_default_context(cadata=ca.pem.decode())
-    assert client.cert_store_stats()["x509_ca"] == 1
+    assert _handshake(client, server, "svc.example.test") == cert.fingerprint(hashes.SHA256())
+    with pytest.raises(ssl.SSLCertVerificationError):
+        _handshake(client, server, "other.example.test")
+
+
+def _handshake(client: ssl.SSLContext, server: ssl.SSLContext, name: str) -> bytes:
+    """A TLS handshake in memory; the SHA-256 fingerprint of the certificate the client accepted."""
+    c_in, c_out, s_in, s_out = ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO()
+    near = client.wrap_bio(c_in, c_out, server_hostname=name)
+    far = server.wrap_bio(s_in, s_out, server_side=True)
+    done = {"client": False, "server": False}
+    for _ in range(10):
+        for side, tls in (("client", near), ("server", far)):
+            if not done[side]:
+                try:
+                    tls.do_handshake()
+                    done[side] = True
+                except ssl.SSLWantReadError:
+                    pass
+        s_in.write(c_out.read())
+        c_in.write(s_out.read())
+        if all(done.values()):
+            break
+    der = near.getpeercert(binary_form=True)
+    assert der is not None
+    return x509.load_der_x509_certificate(der).fingerprint(hashes.SHA256())
 
 
 def test_expired_and_bad_input(tmp_path: Path) -> None:
