@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 CHAOSEXT := $(VENV)/bin/chaosext
 
-.PHONY: setup demo test lint kube-up kube-down kind-up kind-down kind-ci stack-up stack-down bench
+.PHONY: setup demo test lint dist release-test kube-up kube-down kind-up kind-down kind-ci stack-up stack-down bench
 
 setup:            ## install everything (apt, venv, Kafka jars, Toxiproxy, Kubernetes binaries) into caches
 	bash scripts/setup.sh
@@ -17,6 +17,12 @@ test:             ## the whole test suite against real components (starts what i
 lint:
 	$(VENV)/bin/ruff check chaosext tests bench cluster/services cluster/ci
 	$(VENV)/bin/mypy chaosext
+
+dist:             ## the sdist and wheel a release publishes, into dist/ (docs/releasing.md)
+	$(PY) -m build --outdir dist .
+
+release-test:     ## build, pip install into fresh venvs outside the checkout, run as a user would (the stack included)
+	$(VENV)/bin/pytest tests/release
 
 kube-up:
 	@$(PY) -m chaosext.localkube up

@@ -6,9 +6,14 @@ Fault families live in one sub-package each (``chaosext/<family>/actions.py`` an
 
 from __future__ import annotations
 
+from importlib import metadata
 from typing import Any
 
-__version__ = "0.1.0"
+try:
+    # pyproject.toml is the one place the version is written; this is what was installed from it
+    __version__ = metadata.version("chaosext-backend")
+except metadata.PackageNotFoundError:  # imported from a source tree that was never installed
+    __version__ = "0+unknown"
 __all__ = ["__version__", "discover"]
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from chaosext.errors import ChaosextError
 
@@ -48,9 +49,15 @@ def install(
 
         typer.echo(str(install_traffic_tools(_progress)))  # stdout: just the path, for scripts
     else:
+        from chaosext.extras import require
         from chaosext.stack.install import install as install_stack
         from chaosext.traffic.install import install_traffic_tools
 
+        try:
+            require("stack", "`chaosext install` (the local stack's components)")
+        except ChaosextError as exc:
+            err.print(f"[bold red]error:[/] {escape(str(exc))}")
+            raise typer.Exit(exc.exit_code) from None
         install_stack(_progress)
         install_traffic_tools(_progress)
 
@@ -77,6 +84,7 @@ _evidence_commands()
 _mount("chaosext.stack.cli", "stack", "The local sample checkout stack: up, status, down.")
 _mount("chaosext.localkube.cli", "kube", "The Kubernetes control plane used by tests: up, down, status.")
 _mount("chaosext.kind.cli", "kind", "The sample stack on a kind cluster on this machine: up, down.")
+_mount("chaosext.experiments_cli", "experiments", "The guide's experiments: list, path, copy.")
 
 
 @app.command()
@@ -104,5 +112,5 @@ def main() -> None:
     try:
         app()
     except ChaosextError as exc:
-        err.print(f"[bold red]error:[/] {exc}")
+        err.print(f"[bold red]error:[/] {escape(str(exc))}")
         sys.exit(exc.exit_code)

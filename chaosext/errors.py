@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from chaoslib.exceptions import ActivityFailed
 
-__all__ = ["ChaosextError", "ComponentError", "ToolMissing", "ToolUnreachable", "ToolingFailure", "UsageError"]
+__all__ = [
+    "ChaosextError",
+    "ComponentError",
+    "MissingExtra",
+    "ToolMissing",
+    "ToolUnreachable",
+    "ToolingFailure",
+    "UsageError",
+]
 
 
 class ChaosextError(Exception):
@@ -16,6 +24,13 @@ class ChaosextError(Exception):
 
 class UsageError(ChaosextError):
     """A bad argument: the message names it. Nothing was changed."""
+
+    exit_code = 2
+
+
+class MissingExtra(ChaosextError):
+    """A command needs an optional part of the distribution that is not installed; the message
+    names the extra to install. Nothing was changed."""
 
     exit_code = 2
 

@@ -6,12 +6,13 @@ variable ``CHAOSEXT_TARGET``, else ``local``. The same experiment file runs agai
 
 from __future__ import annotations
 
+import importlib
 import os
 from typing import Any
 
 from chaoslib.exceptions import ActivityFailed
 
-__all__ = ["TARGETS", "setting", "target_of"]
+__all__ = ["TARGETS", "driver_for", "setting", "target_of"]
 
 TARGETS = ("local", "kubernetes")
 
@@ -21,6 +22,14 @@ def target_of(configuration: dict[str, Any] | None) -> str:
     if value not in TARGETS:
         raise ActivityFailed(f"'target' must be one of {', '.join(TARGETS)}, got {value!r}")
     return value
+
+
+def driver_for(configuration: dict[str, Any] | None, family: str) -> Any:
+    """The family's driver for the target: the module ``chaosext.<family>.local`` or
+    ``chaosext.<family>.kubernetes``, imported on first use (a local run never loads the
+    Kubernetes client). Both implement the family's driver Protocol (``chaosext.<family>.driver``)
+    under the same names; annotate the result with it: ``driver: DnsDriver = driver_for(...)``."""
+    return importlib.import_module(f"chaosext.{family}.{target_of(configuration)}")
 
 
 def setting(configuration: dict[str, Any] | None, key: str, default: Any = None) -> Any:

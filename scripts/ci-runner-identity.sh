@@ -16,24 +16,35 @@
 # (SelfSubjectReview), its Role is in force (it may delete pods in chaosext; waited for, bounded)
 # and it is not an admin (it may not do everything everywhere).
 #
+# --namespace NS (repeatable): the same Role and a RoleBinding to the same ServiceAccount in NS
+# too, for an application of your own deployed outside namespace chaosext (the workflow's
+# app-namespaces input). Every NS must exist; all are checked before anything is applied.
+#
 # Output: step outputs kubeconfig, context and admin-kubeconfig (GITHUB_OUTPUT when set); in GitHub
 # Actions KUBECONFIG is switched to the new file for the next steps (GITHUB_ENV). The last line is
 # KUBECONFIG=<path>, for a shell: export "$(scripts/ci-runner-identity.sh | tail -1)"
-# Usage: scripts/ci-runner-identity.sh [--duration-minutes N] [--context-name NAME]
+# Usage: scripts/ci-runner-identity.sh [--duration-minutes N] [--context-name NAME] [--namespace NS ...]
 # Exit: 0, 1 when the identity cannot be set up or checked, 2 on bad arguments.
 set -euo pipefail
 # shellcheck source=scripts/ci-lib.sh source-path=SCRIPTDIR
 source "$(dirname "${BASH_SOURCE[0]}")/ci-lib.sh"
-usage="usage: scripts/ci-runner-identity.sh [--duration-minutes N] [--context-name NAME]"
+usage="usage: scripts/ci-runner-identity.sh [--duration-minutes N] [--context-name NAME] [--namespace NS ...]"
 
 namespace=chaosext
 account=chaosext-runner
 duration_min=120
 context_name=""
+app_namespaces=()
 while (($#)); do
   case "$1" in
     --duration-minutes) ci_need_value "$1" "${2:-}"; ci_positive_int "$1" "$2"; duration_min="$2"; shift 2 ;;
     --context-name) ci_need_value "$1" "${2:-}"; context_name="$2"; shift 2 ;;
+    --namespace)
+      ci_need_value "$1" "${2:-}"
+      # a Kubernetes namespace name: an RFC 1123 label
+      [[ "$2" =~ ^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$ ]] || ci_usage_error "--namespace: '$2' is not a namespace name (RFC 1123 label)"
+      [[ "$2" == "$namespace" ]] || app_namespaces+=("$2")
+      shift 2 ;;
     -h|--help) echo "$usage"; exit 0 ;;
     *) ci_usage_error "unknown argument '$1'" ;;
   esac
@@ -49,10 +60,25 @@ admin_context="$(kubectl config current-context 2>/dev/null)" \
 context_name="${context_name:-$admin_context-runner}"
 user="system:serviceaccount:$namespace:$account"
 
+for ns in "${app_namespaces[@]}"; do
+  kubectl get namespace "$ns" >/dev/null 2>&1 \
+    || fail "namespace $ns (--namespace) does not exist: deploy the application before switching identity; nothing was applied"
+done
 ci_step "applying cluster/rbac (ServiceAccount $namespace/$account, Role and RoleBinding) as $admin_context"
 # the Role lives in the stack's namespace; with deploy-stack false it may not exist yet
 kubectl get namespace "$namespace" >/dev/null 2>&1 || kubectl create namespace "$namespace" >/dev/null
 kubectl apply -k "$ci_root/cluster/rbac"
+for ns in "${app_namespaces[@]}"; do
+  ci_step "applying the Role and a RoleBinding for $namespace/$account in namespace $ns"
+  # cluster/rbac's Role and RoleBinding (labels included) moved to NS; the binding's subject
+  # stays the ServiceAccount in $namespace
+  kubectl kustomize "$ci_root/cluster/rbac" | "$(ci_tool python)" -c '
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(sys.stdin) if d and d["kind"] in ("Role", "RoleBinding")]
+for doc in docs:
+    doc["metadata"]["namespace"] = sys.argv[1]
+yaml.safe_dump_all(docs, sys.stdout)' "$ns" | kubectl apply -f -
+done
 
 # the API server and its CA exactly as the admin's context reaches them (--flatten turns a CA file
 # into data, so the new kubeconfig needs no file of the admin's)
@@ -100,10 +126,17 @@ until [[ "$(as_runner auth can-i delete pods --namespace "$namespace" 2>/dev/nul
   ((SECONDS < deadline)) || fail "$user still may not delete pods in $namespace 60s after cluster/rbac was applied"
   sleep 1
 done
+for ns in "${app_namespaces[@]}"; do
+  deadline=$((SECONDS + 60))
+  until [[ "$(as_runner auth can-i delete pods --namespace "$ns" 2>/dev/null)" == yes ]]; do
+    ((SECONDS < deadline)) || fail "$user still may not delete pods in $ns 60s after its Role was applied there"
+    sleep 1
+  done
+done
 if [[ "$(as_runner auth can-i '*' '*' --all-namespaces 2>/dev/null)" == yes ]]; then
   fail "$user may do anything anywhere: something else (a ClusterRoleBinding?) grants it more than cluster/rbac"
 fi
-ci_step "acting as $user (context $context_name): the Role of cluster/rbac, nothing more"
+ci_step "acting as $user (context $context_name): the Role of cluster/rbac in ${namespace}${app_namespaces[*]:+ ${app_namespaces[*]}}, nothing more"
 
 ci_output kubeconfig "$out"
 ci_output context "$context_name"

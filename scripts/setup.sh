@@ -39,7 +39,7 @@ stamp="$venv/.chaosext-installed"
 if [[ ! -f "$stamp" || pyproject.toml -nt "$stamp" || constraints.txt -nt "$stamp" ]]; then
   step "installing chaosext and its Python dependencies into $venv"
   "$venv/bin/pip" install -q --upgrade pip
-  "$venv/bin/pip" install -q -c constraints.txt -e ".[services,dev]"
+  "$venv/bin/pip" install -q -c constraints.txt -e ".[all,dev]"
   touch "$stamp"
 else
   step "Python dependencies up to date in $venv"

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from redaction_plugin import pytest_runtest_makereport  # noqa: F401  (a hook: masks secrets in failure reports)
 from stack_support import Stack, chaosext, stack_up
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Ctrl-C as a terminal delivers it, even when the suite was started in the background: a
+    non-interactive shell starts background jobs with SIGINT ignored, Python then installs no
+    KeyboardInterrupt handler, and every process the tests spawn (chaos run, the stack) inherits
+    the ignored SIGINT, so the tests of interrupts and rollbacks would test nothing. A handler set
+    here is reset to the default in spawned programs, which then install their own."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")

@@ -10,14 +10,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
+from chaosext.certificate.driver import CertificateDriver, CertificateFault, KubeBuilder, LocalBuilder
 from chaosext.certificate.material import CA, Served, serve_cert
 from chaosext.certificate.material import new_ca as make_ca
 from chaosext.common import checks
-from chaosext.faults import engine, markers
-from chaosext.target import setting, target_of
+from chaosext.faults import engine
+from chaosext.target import driver_for
 
 __all__ = [
     "restore_certificates",
@@ -45,8 +45,8 @@ def _need(ca: CA | None, what: str) -> CA:
 def _run(
     kind: str,
     description: str,
-    local_build: Any,
-    kube_build: Any,
+    local_build: LocalBuilder,
+    kube_build: KubeBuilder,
     duration: float,
     k8s: dict[str, Any],
     timeout: float,
@@ -54,29 +54,18 @@ def _run(
     configuration: Configuration,
     secrets: Secrets,
 ) -> dict[str, Any]:
-    seconds = engine.check_duration(duration)
-    wait = checks.seconds("timeout", timeout)
-    trust = checks.seconds("trust_wait", trust_wait)
-    if target_of(configuration) == "kubernetes":
-        from chaosext.certificate import kubernetes
-
-        if not isinstance(k8s["secret"], str) or not k8s["secret"]:
-            raise ActivityFailed(f"'secret' must be the name of a TLS Secret, got {k8s['secret']!r}")
-        return kubernetes.inject(
-            kind,
-            description,
-            kube_build,
-            seconds=seconds,
-            timeout=wait,
-            configuration=configuration,
-            secrets=secrets,
-            ca_secret=k8s["ca_secret"] or setting(configuration, "ca_secret"),
-            trust_bundle_configmap=k8s["trust_bundle_configmap"] or setting(configuration, "trust_bundle_configmap"),
-            **{k: v for k, v in k8s.items() if k not in ("ca_secret", "trust_bundle_configmap")},
-        )
-    from chaosext.certificate import local
-
-    return local.inject(kind, description, local_build, seconds, trust, wait)
+    fault = CertificateFault(
+        kind=kind,
+        description=description,
+        local_build=local_build,
+        kube_build=kube_build,
+        seconds=engine.check_duration(duration),
+        timeout=checks.seconds("timeout", timeout),
+        trust_wait=checks.seconds("trust_wait", trust_wait),
+        **k8s,
+    )
+    driver: CertificateDriver = driver_for(configuration, FAMILY)
+    return driver.serve_certificate(fault, configuration, secrets)
 
 
 def rotate_certificate(
@@ -225,11 +214,4 @@ def restore_certificates(
 ) -> list[dict[str, Any]]:
     """Rollback: put back every certificate (and trust bundle) a certificate fault replaced (only
     the Secret ``secret``, if given). Returns the records of the faults undone."""
-    done: list[dict[str, Any]] = []
-    for marker in markers.list_markers(family=FAMILY):
-        if secret and not marker.target.endswith(f"/{secret}"):
-            continue
-        result = engine.undo(marker.id)
-        if result:
-            done.append(result)
-    return done
+    return engine.undo_matching(FAMILY, scope={"secret": secret})

@@ -24,13 +24,16 @@ from kubernetes.client.rest import ApiException
 
 from chaosext import kube
 from chaosext.certificate import backup, trust
+from chaosext.certificate.driver import DEFAULT_SERVER_NAME, CertificateFault, ClusterBundle, check_port
 from chaosext.certificate.material import CA, Served, describe, sans_of
 from chaosext.common.pki import load_ca
 from chaosext.faults import engine, markers
 from chaosext.faults.markers import FaultMarker
+from chaosext.faults.undoers import undoer
 from chaosext.rollout import kubernetes as rollout
+from chaosext.target import setting
 
-__all__ = ["RELOADS_ANNOTATION", "find_leftovers", "inject", "undo"]
+__all__ = ["RELOADS_ANNOTATION", "find_leftovers", "inject", "serve_certificate", "tls_endpoint", "undo"]
 
 FAMILY = "certificate"
 RELOADS_ANNOTATION = "chaosext.io/reloads-tls"
@@ -132,7 +135,7 @@ def inject(
         raise ActivityFailed(
             f"'secret': {ns}/{secret} is not a TLS Secret (no tls.crt/tls.key); nothing changed"
         )
-    active = [m for m in markers.list_markers(family=FAMILY) if m.target == f"secret/{ns}/{secret}"]
+    active = markers.list_markers(family=FAMILY, scope={"secret": secret, "namespace": ns})
     if active:
         raise ActivityFailed(
             f"Secret {ns}/{secret} already has a certificate fault ({active[0].id}); "
@@ -177,9 +180,10 @@ def inject(
         family=FAMILY,
         kind=kind,
         target=f"secret/{ns}/{secret}",
+        scope={"secret": secret, "namespace": ns},
         description=f"{description} for {seconds:g}s (Secret {ns}/{secret}"
         f"{f', restarting {workload_kind} {workload}' if do_restart else ''})",
-        undo="chaosext.certificate.kubernetes:undo",
+        undo="certificate.secret",
         undo_args={
             "backup_file": saved,
             "namespace": ns,
@@ -276,6 +280,7 @@ def _patch_configmap(
             raise kube.api_error(exc, f"updating ConfigMap {ns}/{name}") from None
 
 
+@undoer("certificate.secret")
 def undo(
     backup_file: str,
     namespace: str,
@@ -378,3 +383,56 @@ def find_leftovers(context: str | None = None) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def serve_certificate(fault: CertificateFault, configuration: Configuration, secrets: Secrets) -> dict[str, Any]:
+    """The driver's entry (``CertificateDriver``): the TLS Secret ``fault.secret``."""
+    if not isinstance(fault.secret, str) or not fault.secret:
+        raise ActivityFailed(f"'secret' must be the name of a TLS Secret, got {fault.secret!r}")
+    return inject(
+        fault.kind,
+        fault.description,
+        fault.kube_build,
+        secret=fault.secret,
+        namespace=fault.namespace,
+        ca_secret=fault.ca_secret or setting(configuration, "ca_secret"),
+        trust_bundle_configmap=fault.trust_bundle_configmap or setting(configuration, "trust_bundle_configmap"),
+        workload=fault.workload,
+        workload_kind=fault.workload_kind,
+        restart=fault.restart,
+        seconds=fault.seconds,
+        timeout=fault.timeout,
+        configuration=configuration,
+        secrets=secrets,
+    )
+
+
+def tls_endpoint(port: int | None, server_name: str | None, ca_file: str | None, configuration: Configuration,
+                 secrets: Secrets) -> tuple[Any, str, str | None]:
+    """``payment_tls_port`` (a port reaching payment-service's pods) and the trust bundle the
+    clients mount (ConfigMap ``trust_bundle_configmap``, key ca.crt)."""
+    if port is None:
+        configured = setting(configuration, "payment_tls_port")
+        if configured is None:
+            raise ActivityFailed("'port' is not given and the configuration sets no 'payment_tls_port': "
+                                 "no way to reach payment-service's TLS port from here")
+        port = check_port(configured, "payment_tls_port")
+    return port, server_name or DEFAULT_SERVER_NAME, ca_file or _cluster_bundle(configuration, secrets)
+
+
+def _cluster_bundle(configuration: Configuration, secrets: Secrets) -> ClusterBundle:
+    """The clients' trust bundle as they mount it now (CA certificates only, nothing secret)."""
+    name = setting(configuration, "trust_bundle_configmap") or "chaosext-ca"
+    ns = kube.namespace_of(None, configuration)
+    core = client.CoreV1Api(kube.api_client(configuration, secrets))
+    try:
+        bundle = (core.read_namespaced_config_map(name, ns).data or {}).get("ca.crt")
+    except ApiException as exc:
+        if exc.status == 404:
+            raise ActivityFailed(f"'trust_bundle_configmap': ConfigMap {name!r} not found in namespace {ns!r}") from None
+        raise kube.api_error(exc, f"reading ConfigMap {ns}/{name}") from None
+    if not bundle:
+        raise ActivityFailed(f"'trust_bundle_configmap': ConfigMap {ns}/{name} has no ca.crt")
+    found = ClusterBundle(bundle)
+    found.source = f"ConfigMap {ns}/{name}"
+    return found

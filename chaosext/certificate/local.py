@@ -14,18 +14,21 @@ from pathlib import Path
 from typing import Any
 
 from chaoslib.exceptions import ActivityFailed
+from chaoslib.types import Configuration, Secrets
 from cryptography import x509
 
 from chaosext.certificate import backup, trust
+from chaosext.certificate.driver import CertificateFault
 from chaosext.certificate.handshake import handshake
 from chaosext.certificate.material import CA, Served, describe, pem_certs, sans_of
 from chaosext.common.pki import load_ca_files
 from chaosext.common.waiting import WaitTimeout, eventually, wait_until
 from chaosext.faults import engine, markers
 from chaosext.faults.markers import FaultMarker
+from chaosext.faults.undoers import undoer
 from chaosext.stack.config import StackConfig, load_config
 
-__all__ = ["Builder", "inject", "undo"]
+__all__ = ["Builder", "inject", "serve_certificate", "tls_endpoint", "undo"]
 
 FAMILY = "certificate"
 Builder = Callable[[CA, list[str], list[str], bytes], Served]
@@ -106,8 +109,9 @@ def inject(
         family=FAMILY,
         kind=kind,
         target=f"local:payment-service:{config.payment_cert_file}",
+        scope={"service": "payment-service"},
         description=f"{description} for {seconds:g}s (payment-service, local stack)",
-        undo="chaosext.certificate.local:undo",
+        undo="certificate.local_files",
         undo_args={
             "backup_file": saved,
             "private": [str(files["key"])],
@@ -145,6 +149,7 @@ def inject(
             backup.drop(saved)
 
 
+@undoer("certificate.local_files")
 def undo(
     backup_file: str,
     order: list[str],
@@ -186,3 +191,18 @@ def _wait_fingerprint(
         return True
 
     eventually("every reachable replica to serve the certificate", served, timeout_s=timeout, interval_s=0.2)
+
+
+def serve_certificate(fault: CertificateFault, configuration: Configuration, secrets: Secrets) -> dict[str, Any]:
+    """The driver's entry (``CertificateDriver``): payment-service's files, on every replica."""
+    return inject(fault.kind, fault.description, fault.local_build, fault.seconds, fault.trust_wait, fault.timeout)
+
+
+def tls_endpoint(port: int | None, server_name: str | None, ca_file: str | None, configuration: Configuration,
+                 secrets: Secrets) -> tuple[Any, str, str | None]:
+    """The stack's payment frontend (HAProxy, TLS passthrough), its DNS name and CA bundle."""
+    if port is not None and ca_file is not None and server_name is not None:
+        return port, server_name, ca_file
+    config = load_config()
+    return (config.ports.payment if port is None else port, server_name or config.payment_dns_name,
+            ca_file or str(config.ca_bundle))

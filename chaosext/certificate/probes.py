@@ -16,72 +16,26 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from chaosext import kube
+from chaosext.certificate.driver import CertificateDriver, ClusterBundle, check_port
 from chaosext.certificate.handshake import handshake
 from chaosext.certificate.material import describe
-from chaosext.common import checks
-from chaosext.target import setting, target_of
+from chaosext.target import driver_for, setting
 
 __all__ = ["handshake_succeeds", "secret_certificate", "served_certificate"]
 
 
 def _endpoint(host: str | None, port: int | None, server_name: str | None, ca_file: str | None,
               configuration: Configuration, secrets: Secrets) -> tuple[str, int, str, str | None]:
-    """Where the argument is not given: locally the stack's payment frontend (HAProxy, TLS
-    passthrough) and its CA bundle; on Kubernetes the configuration's ``payment_tls_host`` and
-    ``payment_tls_port`` (a port reaching payment-service's pods) and the trust bundle the
-    clients mount (ConfigMap ``trust_bundle_configmap``, key ca.crt)."""
+    """Where the argument is not given: the configuration (``payment_tls_host``,
+    ``payment_server_name``, ``ca_file``), else the target's defaults (the driver's
+    ``tls_endpoint``: locally the stack's payment frontend, HAProxy with TLS passthrough, and its
+    CA bundle; on Kubernetes ``payment_tls_port`` and the trust bundle the clients mount)."""
     host = host or setting(configuration, "payment_tls_host") or "127.0.0.1"
     server_name = server_name or setting(configuration, "payment_server_name")
     ca_file = ca_file or setting(configuration, "ca_file")
-    if target_of(configuration) == "kubernetes":
-        if port is None:
-            configured = setting(configuration, "payment_tls_port")
-            if configured is None:
-                raise ActivityFailed("'port' is not given and the configuration sets no 'payment_tls_port': "
-                                     "no way to reach payment-service's TLS port from here")
-            port = _port(configured, "payment_tls_port")
-        ca_file = ca_file or _cluster_bundle(configuration, secrets)
-        server_name = server_name or DEFAULT_SERVER_NAME
-    elif port is None or ca_file is None or server_name is None:
-        from chaosext.stack.config import load_config
-
-        config = load_config()
-        port = config.ports.payment if port is None else port
-        server_name = server_name or config.payment_dns_name
-        ca_file = ca_file or str(config.ca_bundle)
-    return host, _port(port, "port"), server_name, ca_file
-
-
-DEFAULT_SERVER_NAME = "payment.chaosext.test"
-"""The name clients dial payment-service by, in the sample stack (local and Kubernetes)."""
-
-
-def _port(value: Any, argument: str) -> int:
-    return checks.whole(argument, value, 1, 65535)  # text too: a port may come from the environment
-
-
-class ClusterBundle(str):
-    """A trust bundle's PEM text read from a ConfigMap (rather than a file path)."""
-
-    source: str = ""
-
-
-def _cluster_bundle(configuration: Configuration, secrets: Secrets) -> ClusterBundle:
-    """The clients' trust bundle as they mount it now (CA certificates only, nothing secret)."""
-    name = setting(configuration, "trust_bundle_configmap") or "chaosext-ca"
-    ns = kube.namespace_of(None, configuration)
-    core = client.CoreV1Api(kube.api_client(configuration, secrets))
-    try:
-        bundle = (core.read_namespaced_config_map(name, ns).data or {}).get("ca.crt")
-    except ApiException as exc:
-        if exc.status == 404:
-            raise ActivityFailed(f"'trust_bundle_configmap': ConfigMap {name!r} not found in namespace {ns!r}") from None
-        raise kube.api_error(exc, f"reading ConfigMap {ns}/{name}") from None
-    if not bundle:
-        raise ActivityFailed(f"'trust_bundle_configmap': ConfigMap {ns}/{name} has no ca.crt")
-    found = ClusterBundle(bundle)
-    found.source = f"ConfigMap {ns}/{name}"
-    return found
+    driver: CertificateDriver = driver_for(configuration, "certificate")
+    port, server_name, ca_file = driver.tls_endpoint(port, server_name, ca_file, configuration, secrets)
+    return host, check_port(port, "port"), server_name, ca_file
 
 
 @contextlib.contextmanager

@@ -7,8 +7,10 @@ XDG base directory, then the default under the home directory.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
+from chaosext import bundle
 from chaosext.errors import UsageError
 
 __all__ = ["MAX_PORT_OFFSET", "cache_root", "port_offset", "repo_root", "state_root", "venv_dir"]
@@ -37,13 +39,16 @@ def cache_root() -> Path:
 
 
 def repo_root() -> Path:
-    """``$CHAOSEXT_HOME``, else the checkout this package is installed from (editable install)."""
-    return _from_env("CHAOSEXT_HOME") or Path(__file__).resolve().parents[2]
+    """``$CHAOSEXT_HOME``, else the folder laid out like the repository that holds the sample
+    services: the checkout (editable install), or the copy packaged in the wheel (:mod:`chaosext.bundle`)."""
+    return _from_env("CHAOSEXT_HOME") or bundle.source_root()
 
 
 def venv_dir() -> Path:
-    """``$CHAOSEXT_VENV``, else ``<repo>/.venv``."""
-    return _from_env("CHAOSEXT_VENV") or repo_root() / ".venv"
+    """``$CHAOSEXT_VENV``, else the Python environment running chaosext (``sys.prefix``): the
+    stack's Python programs (supervisord, the DNS server, the services) run from it, so a pip
+    install works from any directory."""
+    return _from_env("CHAOSEXT_VENV") or Path(sys.prefix)
 
 
 def port_offset() -> int:

@@ -4,23 +4,18 @@ restart; this proves a hot reload does not drain pools or drop requests."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
-from chaosext import kube
-from chaosext.faults import engine, markers
-from chaosext.faults.markers import FaultMarker
-from chaosext.target import target_of
+from chaosext.config.driver import ConfigDriver
+from chaosext.faults import engine
+from chaosext.target import driver_for
 
 __all__ = ["change_service_config", "restore_service_config"]
 
 FAMILY = "config"
-# the longest wait for the replicas to load a changed ConfigMap (the kubelet's periodic sync is
-# about a minute; with the pods nudged it takes seconds)
-LOAD_TIMEOUT_S = 120.0
 
 
 def change_service_config(
@@ -39,49 +34,8 @@ def change_service_config(
     if not isinstance(settings, dict) or not settings:
         raise ActivityFailed(f"'settings' must be a non-empty object of tunables, got {settings!r}")
     seconds = engine.check_duration(duration)
-    fault_id = markers.new_id(FAMILY)
-    if target_of(configuration) == "local":
-        from chaosext.config import local
-
-        previous = local.read(service)
-        new = local.merged(service, settings)
-        marker = FaultMarker(
-            id=fault_id, family=FAMILY, kind="reload", target=f"local/{service}",
-            description=f"config of {service} changed to {settings} for {seconds:g}s",
-            undo="chaosext.config.local:write", undo_args={"service": service, "content": previous},
-            expires_at=time.time() + seconds,
-        )
-
-        def apply_local() -> dict[str, Any]:
-            local.write(service, new)
-            return {"file": str(local.config_path(service)), "settings": settings}
-
-        return engine.activate(marker, apply_local)
-    from chaosext.config import kubernetes as k8s
-
-    ns = kube.namespace_of(namespace, configuration)
-    name = configmap or f"{service}-config"
-    _, current = k8s.read(name, ns, key, configuration, secrets)
-    new = k8s.merged(current, settings)
-    k8s.check_mounted(name, ns, configuration, secrets)
-    marker = FaultMarker(
-        id=fault_id, family=FAMILY, kind="reload", target=f"configmap/{ns}/{name}",
-        description=f"ConfigMap {ns}/{name}[{key}] changed to {settings} for {seconds:g}s",
-        undo="chaosext.config.kubernetes:restore",
-        undo_args={"name": name, "namespace": ns, "key": key, "content": current,
-                   "context": kube.current_context(secrets)},
-        expires_at=time.time() + seconds,
-    )
-
-    def apply() -> dict[str, Any]:
-        k8s.write(name, ns, key, new, fault_id, configuration=configuration, secrets=secrets)
-        return {"configmap": name, "key": key, "settings": settings}
-
-    result = engine.activate(marker, apply)
-    # outside the signal shield: the replicas load the new value (the fault's real start)
-    result["replicas"] = k8s.wait_loaded(name, ns, key, timeout_s=min(LOAD_TIMEOUT_S, seconds),
-                                         configuration=configuration, secrets=secrets)
-    return result
+    driver: ConfigDriver = driver_for(configuration, FAMILY)
+    return driver.change_service_config(service, settings, seconds, namespace, configmap, key, configuration, secrets)
 
 
 def restore_service_config(
@@ -92,17 +46,14 @@ def restore_service_config(
     """Rollback: restore every service config chaosext changed (of ``service`` only, if given); on
     Kubernetes, then wait until every replica runs the restored value, so the closing steady state
     is measured on the restored service."""
-    def wanted(marker: FaultMarker) -> bool:
-        return not service or marker.target.split("/")[-1].startswith(service)
-
-    restoring = [m for m in markers.list_markers(family=FAMILY) if wanted(m) and m.target.startswith("configmap/")]
-    done = engine.undo_matching(FAMILY, where=wanted)
-    if restoring:
+    done = engine.undo_matching(FAMILY, scope={"service": service})
+    restored = [record for record in done if "configmap" in record["scope"]]
+    if restored:
         from chaosext.config import kubernetes as k8s
 
-        for marker in restoring:
-            args = marker.undo_args
-            loaded = k8s.wait_loaded(args["name"], args["namespace"], args["key"], timeout_s=LOAD_TIMEOUT_S,
+        for record in restored:
+            args = record["undo_args"]
+            loaded = k8s.wait_loaded(args["name"], args["namespace"], args["key"], timeout_s=k8s.LOAD_TIMEOUT_S,
                                      context=args.get("context"))
             done.append({"configmap": f"{args['namespace']}/{args['name']}", "restored_replicas": loaded})
     return done

@@ -20,8 +20,27 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from chaosext import kube
+from chaosext.faults import engine, markers
+from chaosext.faults.markers import FaultMarker
+from chaosext.faults.undoers import undoer
 
-__all__ = ["check_mounted", "effective", "nudge", "read", "restore", "wait_loaded", "write"]
+__all__ = [
+    "LOAD_TIMEOUT_S",
+    "change_service_config",
+    "check_mounted",
+    "effective",
+    "nudge",
+    "read",
+    "restore",
+    "service_config",
+    "wait_loaded",
+    "write",
+]
+
+FAMILY = "config"
+LOAD_TIMEOUT_S = 120.0
+"""The longest wait for the replicas to load a changed ConfigMap (the kubelet's periodic sync is
+about a minute; with the pods nudged it takes seconds)."""
 
 POLL_S = 0.5
 
@@ -57,6 +76,7 @@ def write(name: str, namespace: str, key: str, content: str | None, fault_id: st
         raise kube.api_error(exc, f"patching ConfigMap {namespace}/{name}") from None
 
 
+@undoer("config.configmap")
 def restore(name: str, namespace: str, key: str, content: str | None, context: str | None = None) -> None:
     """The undo of a config fault (rollback, reaper, cleanup): the previous value back, then the
     pods that mount the ConfigMap nudged so they load it within seconds."""
@@ -173,3 +193,47 @@ def merged(current: str | None, settings: dict[str, Any]) -> str:
         raise ActivityFailed("the ConfigMap's current value is not JSON; refusing to overwrite it") from None
     data.update(settings)
     return json.dumps(data, indent=2, sort_keys=True)
+
+
+# ---- the driver (chaosext.config.driver.ConfigDriver) ---------------------------------------------
+
+
+def change_service_config(service: str, settings: dict[str, Any], seconds: float, namespace: str | None,
+                          configmap: str | None, key: str, configuration: Configuration,
+                          secrets: Secrets) -> dict[str, Any]:
+    """Merge ``settings`` into key ``key`` of ConfigMap ``configmap`` (default
+    ``<service>-config``) for ``seconds``, then wait until the replicas load it."""
+    ns = kube.namespace_of(namespace, configuration)
+    name = configmap or f"{service}-config"
+    _, current = read(name, ns, key, configuration, secrets)
+    new = merged(current, settings)
+    check_mounted(name, ns, configuration, secrets)
+    marker = FaultMarker(
+        id=markers.new_id(FAMILY), family=FAMILY, kind="reload", target=f"configmap/{ns}/{name}",
+        scope={"service": service, "configmap": name, "namespace": ns},
+        description=f"ConfigMap {ns}/{name}[{key}] changed to {settings} for {seconds:g}s",
+        undo="config.configmap",
+        undo_args={"name": name, "namespace": ns, "key": key, "content": current,
+                   "context": kube.current_context(secrets)},
+        expires_at=time.time() + seconds,
+    )
+
+    def apply() -> dict[str, Any]:
+        write(name, ns, key, new, marker.id, configuration=configuration, secrets=secrets)
+        return {"configmap": name, "key": key, "settings": settings}
+
+    result = engine.activate(marker, apply)
+    # outside the signal shield: the replicas load the new value (the fault's real start)
+    with engine.deliberate_wait():
+        result["replicas"] = wait_loaded(name, ns, key, timeout_s=min(LOAD_TIMEOUT_S, seconds),
+                                         configuration=configuration, secrets=secrets)
+    return result
+
+
+def service_config(service: str, namespace: str | None, configmap: str | None, key: str,
+                   configuration: Configuration, secrets: Secrets) -> list[dict[str, Any]]:
+    ns = kube.namespace_of(namespace, configuration)
+    name = configmap or f"{service}-config"
+    _, value = read(name, ns, key, configuration, secrets)
+    return [{"configmap": name, "config": json.loads(value) if value else {}},
+            *effective(name, ns, configuration, secrets)]

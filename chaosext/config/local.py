@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
 import requests
+from chaoslib.types import Configuration, Secrets
 
 from chaosext.common import checks
+from chaosext.faults import engine, markers
+from chaosext.faults.markers import FaultMarker
+from chaosext.faults.undoers import undoer
 from chaosext.stack.config import load_config
 
-__all__ = ["config_path", "effective", "read", "write"]
+__all__ = ["change_service_config", "config_path", "effective", "read", "service_config", "write"]
+
+FAMILY = "config"
 
 SERVICES = ("checkout-api", "payment-service", "order-consumer")
 
@@ -29,6 +36,7 @@ def read(service: str) -> str | None:
         return None
 
 
+@undoer("config.local_file")
 def write(service: str, content: str | None) -> None:
     """Replace the file atomically (a reader never sees half a file); None removes it."""
     path = config_path(service)
@@ -64,3 +72,32 @@ def effective(service: str) -> list[dict[str, Any]]:
         except (requests.RequestException, ValueError) as exc:
             out.append({"instance": name, "error": str(exc)})
     return out
+
+
+# ---- the driver (chaosext.config.driver.ConfigDriver) ---------------------------------------------
+
+
+def change_service_config(service: str, settings: dict[str, Any], seconds: float, namespace: str | None,
+                          configmap: str | None, key: str, configuration: Configuration,
+                          secrets: Secrets) -> dict[str, Any]:
+    """Merge ``settings`` into the service's JSON file for ``seconds`` (its previous content back
+    on undo)."""
+    previous = read(service)
+    new = merged(service, settings)
+    marker = FaultMarker(
+        id=markers.new_id(FAMILY), family=FAMILY, kind="reload", target=f"local/{service}", scope={"service": service},
+        description=f"config of {service} changed to {settings} for {seconds:g}s",
+        undo="config.local_file", undo_args={"service": service, "content": previous},
+        expires_at=time.time() + seconds,
+    )
+
+    def apply() -> dict[str, Any]:
+        write(service, new)
+        return {"file": str(config_path(service)), "settings": settings}
+
+    return engine.activate(marker, apply)
+
+
+def service_config(service: str, namespace: str | None, configmap: str | None, key: str,
+                   configuration: Configuration, secrets: Secrets) -> list[dict[str, Any]]:
+    return effective(service)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from chaoslib.types import Configuration, Secrets
 
-from chaosext import kube
-from chaosext.target import target_of
+from chaosext.config.driver import ConfigDriver
+from chaosext.target import driver_for
 
 __all__ = ["service_config"]
 
@@ -24,14 +23,5 @@ def service_config(
     """Each replica's effective config, from its /admin/config (on Kubernetes through the API
     server's pod proxy, every running pod that mounts the ConfigMap), and on Kubernetes also the
     ConfigMap's value."""
-    if target_of(configuration) == "local":
-        from chaosext.config import local
-
-        return local.effective(service)
-    from chaosext.config import kubernetes as k8s
-
-    ns = kube.namespace_of(namespace, configuration)
-    name = configmap or f"{service}-config"
-    _, value = k8s.read(name, ns, key, configuration, secrets)
-    return [{"configmap": name, "config": json.loads(value) if value else {}},
-            *k8s.effective(name, ns, configuration, secrets)]
+    driver: ConfigDriver = driver_for(configuration, "config")
+    return driver.service_config(service, namespace, configmap, key, configuration, secrets)

@@ -15,6 +15,7 @@ from chaosext.dependency.client import ToxiproxyClient, toxiproxy_url
 from chaosext.dependency.toxics import Down, Hang, Latency, Reset, Toxic
 from chaosext.faults import engine, markers
 from chaosext.faults.markers import FaultMarker
+from chaosext.faults.undoers import undoer
 
 __all__ = [
     "add_latency",
@@ -39,8 +40,9 @@ def _inject(proxy: str, fault: Toxic, duration: float, configuration: Configurat
         family=FAMILY,
         kind=fault.kind,
         target=f"toxiproxy:{proxy}",
+        scope={"proxy": proxy},
         description=f"{fault.kind} on dependency path '{proxy}' for {seconds:g}s ({fault})",
-        undo="chaosext.dependency.actions:_undo",
+        undo="dependency.toxic",
         undo_args={"url": url, "proxy": proxy, "toxic_name": fault_id if toxic else None},
         expires_at=time.time() + seconds,
     )
@@ -53,6 +55,7 @@ def _inject(proxy: str, fault: Toxic, duration: float, configuration: Configurat
     return engine.activate(marker, apply)
 
 
+@undoer("dependency.toxic")
 def _undo(url: str, proxy: str, toxic_name: str | None) -> None:
     client = ToxiproxyClient(url)
     if toxic_name:
@@ -115,4 +118,4 @@ def remove_dependency_faults(
     secrets: Secrets = None,
 ) -> list[dict[str, Any]]:
     """Rollback: remove every dependency fault chaosext added (on ``proxy`` only, if given)."""
-    return engine.undo_matching(FAMILY, where=lambda m: not proxy or m.undo_args.get("proxy") == proxy)
+    return engine.undo_matching(FAMILY, scope={"proxy": proxy})

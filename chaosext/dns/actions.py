@@ -10,10 +10,11 @@ from typing import Any
 
 from chaoslib.types import Configuration, Secrets
 
+from chaosext.dns.driver import DnsDriver
 from chaosext.dns.names import check_name
 from chaosext.dns.spec import DnsFaultSpec, delay_spec, failure_spec
-from chaosext.faults import engine, markers
-from chaosext.target import target_of
+from chaosext.faults import engine
+from chaosext.target import driver_for
 
 __all__ = ["delay_dns", "fail_dns", "remove_dns_faults"]
 
@@ -24,13 +25,8 @@ def _inject(
     spec: DnsFaultSpec, duration: float, namespace: str | None, configuration: Configuration, secrets: Secrets
 ) -> dict[str, Any]:
     seconds = engine.check_duration(duration)
-    if target_of(configuration) == "kubernetes":
-        from chaosext.dns import kubernetes
-
-        return kubernetes.inject(spec, seconds, namespace, configuration, secrets)
-    from chaosext.dns import local
-
-    return local.inject(spec, seconds, configuration)
+    driver: DnsDriver = driver_for(configuration, FAMILY)
+    return driver.inject(spec, seconds, namespace, configuration, secrets)
 
 
 def delay_dns(
@@ -72,11 +68,4 @@ def remove_dns_faults(
     """Rollback: remove every DNS fault chaosext set (only those on ``name``, if given). Returns
     the records of the faults removed."""
     wanted = check_name(name) if name is not None else None
-    removed: list[dict[str, Any]] = []
-    for marker in markers.list_markers(family=FAMILY):
-        if wanted and marker.undo_args.get("name") != wanted:
-            continue
-        done = engine.undo(marker.id)
-        if done:
-            removed.append(done)
-    return removed
+    return engine.undo_matching(FAMILY, scope={"name": wanted})

@@ -26,9 +26,10 @@ from chaosext.dns.names import normalize
 from chaosext.dns.spec import DnsFaultSpec
 from chaosext.faults import engine, markers
 from chaosext.faults.markers import FaultMarker
+from chaosext.faults.undoers import undoer
 from chaosext.target import setting
 
-__all__ = ["CONFIGMAP", "KEY", "active_faults", "find_leftovers", "inject", "remove_leftovers", "undo"]
+__all__ = ["CONFIGMAP", "KEY", "active_faults", "default_server", "find_leftovers", "inject", "remove_leftovers", "undo"]
 
 FAMILY = "dns"
 logger = logging.getLogger("chaosext")
@@ -122,8 +123,9 @@ def inject(
         family=FAMILY,
         kind=spec.kind,
         target=f"configmap/{ns}/{CONFIGMAP}:{spec.name}",
+        scope={"name": spec.name, "namespace": ns},
         description=f"{spec.describe()} for {seconds:g}s (ConfigMap {ns}/{CONFIGMAP})",
-        undo="chaosext.dns.kubernetes:undo",
+        undo="dns.configmap",
         undo_args={
             "namespace": ns,
             "name": spec.name,
@@ -196,6 +198,7 @@ def wait_served(core: client.CoreV1Api, ns: str, name: str, present: bool, timeo
         time.sleep(0.5)
 
 
+@undoer("dns.configmap")
 def undo(
     namespace: str,
     name: str,
@@ -298,3 +301,8 @@ def remove_leftovers(context: str | None = None, dry_run: bool = False) -> list[
         for row in found:
             undo(row["namespace"], row["name"], row["fault_id"], context)
     return found
+
+
+def default_server(configuration: Configuration) -> str:
+    """There is none: the resolver the pods use has no address known from outside the cluster."""
+    raise ActivityFailed("'server' is required on Kubernetes (host:port of the target's resolver)")

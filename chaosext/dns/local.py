@@ -10,18 +10,22 @@ import time
 from typing import Any
 
 from chaoslib.exceptions import ActivityFailed
+from chaoslib.types import Configuration, Secrets
 
 from chaosext.dns.client import DnsControl, control_url
 from chaosext.dns.spec import DnsFaultSpec
 from chaosext.faults import engine, markers
 from chaosext.faults.markers import FaultMarker
+from chaosext.faults.undoers import undoer
 
-__all__ = ["active_faults", "inject", "undo"]
+__all__ = ["active_faults", "default_server", "inject", "undo"]
 
 FAMILY = "dns"
 
 
-def inject(spec: DnsFaultSpec, seconds: float, configuration: dict[str, Any] | None) -> dict[str, Any]:
+def inject(spec: DnsFaultSpec, seconds: float, namespace: str | None, configuration: Configuration,
+           secrets: Secrets) -> dict[str, Any]:
+    """``namespace`` and ``secrets`` are for the Kubernetes driver; the stack has one DNS server."""
     url = control_url(configuration)
     control = DnsControl(url)
     current = control.faults()  # unreachable server: clear error, nothing changed
@@ -37,8 +41,9 @@ def inject(spec: DnsFaultSpec, seconds: float, configuration: dict[str, Any] | N
         family=FAMILY,
         kind=spec.kind,
         target=f"dns:{url}:{spec.name}",
+        scope={"name": spec.name},
         description=f"{spec.describe()} for {seconds:g}s (local DNS server {url})",
-        undo="chaosext.dns.local:undo",
+        undo="dns.local_server",
         undo_args={"url": url, "name": spec.name, "expires_at": expires_at},
         expires_at=expires_at,
     )
@@ -50,6 +55,7 @@ def inject(spec: DnsFaultSpec, seconds: float, configuration: dict[str, Any] | N
     return engine.activate(marker, apply)
 
 
+@undoer("dns.local_server")
 def undo(url: str, name: str, expires_at: float | None = None) -> None:
     """Remove the fault on ``name``, unless the one there now is somebody else's (another expiry)."""
     control = DnsControl(url)
@@ -66,6 +72,13 @@ def undo(url: str, name: str, expires_at: float | None = None) -> None:
     control.delete(name)
 
 
-def active_faults(configuration: dict[str, Any] | None) -> dict[str, Any]:
+def active_faults(namespace: str | None, configuration: Configuration, secrets: Secrets) -> dict[str, Any]:
     url = control_url(configuration)
     return {"dns_server_control": url, "faults": DnsControl(url).faults()}
+
+
+def default_server(configuration: Configuration) -> str:
+    """The stack's DNS server."""
+    from chaosext.stack.config import load_config
+
+    return load_config().dns_server

@@ -15,8 +15,9 @@ from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
 from chaosext.common import checks
+from chaosext.dns.driver import DnsDriver
 from chaosext.dns.names import check_name
-from chaosext.target import setting, target_of
+from chaosext.target import driver_for, setting
 
 __all__ = ["dns_faults", "resolve"]
 
@@ -24,11 +25,8 @@ __all__ = ["dns_faults", "resolve"]
 def _server(server: str | None, configuration: Configuration) -> tuple[str, int]:
     value = server or setting(configuration, "dns_server")
     if not value:
-        if target_of(configuration) == "kubernetes":
-            raise ActivityFailed("'server' is required on Kubernetes (host:port of the target's resolver)")
-        from chaosext.stack.config import load_config
-
-        value = load_config().dns_server
+        driver: DnsDriver = driver_for(configuration, "dns")
+        value = driver.default_server(configuration)
     host, sep, port = str(value).rpartition(":")
     if not sep:
         host, port = str(value), "53"
@@ -101,10 +99,5 @@ def dns_faults(
 ) -> dict[str, Any]:
     """The DNS faults active now: on the local stack's DNS server, or in the ``chaosext-dns-faults``
     ConfigMap on Kubernetes."""
-    if target_of(configuration) == "kubernetes":
-        from chaosext.dns import kubernetes
-
-        return kubernetes.active_faults(namespace, configuration, secrets)
-    from chaosext.dns import local
-
-    return local.active_faults(configuration)
+    driver: DnsDriver = driver_for(configuration, "dns")
+    return driver.active_faults(namespace, configuration, secrets)

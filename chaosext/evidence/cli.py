@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from chaosext.errors import ChaosextError
@@ -18,7 +19,7 @@ err = Console(stderr=True)
 
 
 def _fail(exc: ChaosextError) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {exc}", soft_wrap=True, highlight=False)
+    err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True, highlight=False)
     return typer.Exit(exc.exit_code)
 
 
@@ -92,6 +93,12 @@ def report(
     ] = Path("chaos-report"),
 ) -> None:
     """Write the experiment log (Markdown, GitHub job summary friendly) and one PNG timeline per run."""
+    from chaosext.extras import require
+
+    try:
+        require("report", "`chaosext report`")  # before the import: the timelines import matplotlib
+    except ChaosextError as exc:
+        raise _fail(exc) from None
     from chaosext.evidence.report import write_report
 
     try:

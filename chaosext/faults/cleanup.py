@@ -1,7 +1,8 @@
 """``chaosext cleanup``: remove every leftover fault.
 
 1. Every fault marker of this machine (state dir) is undone: the marker holds what the fault
-   changed, so this restores exactly.
+   changed, so this restores exactly. A marker whose undo key no family registers is reported
+   as an error naming the key and the marker file (and left in place).
 2. Families whose local driver can find leftovers by their own marks (stress cgroups) are asked
    for those no marker accounts for.
 3. Then, when a kube config is reachable, every family's Kubernetes driver that can find
@@ -18,7 +19,7 @@ import os
 from typing import Any
 
 from chaosext.discovery import family_packages
-from chaosext.faults import markers
+from chaosext.faults import markers, undoers
 from chaosext.faults.engine import undo
 
 __all__ = ["cleanup_all", "kube_reachable"]
@@ -77,8 +78,13 @@ def cleanup_all(dry_run: bool = False, kube: bool | None = None, context: str | 
     for marker in markers.list_markers():
         row = {"id": marker.id, "family": marker.family, "kind": marker.kind,
                "action": "would remove" if dry_run else "removed", "description": marker.description}
-        if not dry_run:
-            undo(marker.id, "cleanup")
+        try:
+            # an unknown undo key is reported (key and marker file), never skipped in silence
+            undoers.resolve(marker.undo, str(markers.path_of(marker.id)))
+            if not dry_run:
+                undo(marker.id, "cleanup")
+        except undoers.UnknownUndo as exc:
+            row.update(action="error", description=f"{marker.description}: {exc}")
         report.append(row)
     report.extend(_local_leftovers(dry_run))
     if kube if kube is not None else kube_reachable():

@@ -1,19 +1,17 @@
 """Activate and undo faults.
 
-Every fault is (1) recorded as a marker before it is applied, (2) applied, (3) watched by a
-detached reaper process that undoes it when its duration ends, even if the experiment process
-was killed. Rollback actions and ``chaosext cleanup`` undo it earlier through the same marker.
+Every fault is (1) recorded as a marker before it is applied, (2) applied, (3) watched by the
+state directory's reaper, a detached process that undoes it when its duration ends, even if the
+experiment process was killed. Rollback actions and ``chaosext cleanup`` undo it earlier through
+the same marker.
 """
 
 from __future__ import annotations
 
 import fcntl
-import importlib
 import logging
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,11 +20,12 @@ from typing import Any
 
 from chaoslib.exceptions import ActivityFailed
 
-from chaosext.faults import markers
-from chaosext.faults.markers import FaultMarker
+from chaosext.faults import markers, reaper, undoers
+from chaosext.faults.markers import FaultMarker, Scope
 from chaosext.faults.paths import faults_dir
 
-__all__ = ["activate", "check_duration", "undo", "undo_matching", "unshielded"]
+__all__ = ["activate", "check_duration", "deliberate_wait", "record", "undo", "undo_matching", "unshielded",
+           "waited_s"]
 
 lifecycle = logging.getLogger("chaostoolkit.chaosext")
 """Fault lifecycle (active, ended): a child of Chaos Toolkit's own logger, so the lines reach the
@@ -144,46 +143,51 @@ def _deliver(received: list[int], previous: _Handlers) -> None:
         raise SystemExit(128 + signum)
 
 
+_waited = [0.0]
+_waited_lock = threading.Lock()
+
+
+@contextmanager
+def deliberate_wait() -> Iterator[None]:
+    """Count the time inside as a wait the fault does on purpose (for its effect to be observed:
+    a certificate served everywhere, a rollout seen stalled, replicas loading a ConfigMap), not
+    as chaosext's own cost; ``waited_s`` adds them up (bench/faults.py reports them in their own
+    column)."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        with _waited_lock:
+            _waited[0] += time.perf_counter() - started
+
+
+def waited_s() -> float:
+    """Seconds this process spent in ``deliberate_wait`` (and ``unshielded``) so far."""
+    with _waited_lock:
+        return _waited[0]
+
+
 @contextmanager
 def unshielded() -> Iterator[None]:
     """Inside a fault's ``apply``: let SIGINT/SIGTERM through while waiting for the change to take
     effect (a certificate served everywhere, clients re-reading their trust, a rollout). Applying
     is shielded so a change is never half made; a wait can last minutes and must not hold Ctrl-C
     back. A signal deferred before the wait is delivered when it starts. Interrupted, ``activate``
-    undoes the fault at once."""
+    undoes the fault at once. Counted as a ``deliberate_wait``."""
     if not _shields or threading.current_thread() is not threading.main_thread():
-        yield
+        with deliberate_wait():
+            yield
         return
     previous, defer, received = _shields[-1]
     for sig, handler in previous.items():
         signal.signal(sig, handler)
     try:
         _deliver(received, previous)
-        yield
+        with deliberate_wait():
+            yield
     finally:
         for sig in previous:
             signal.signal(sig, defer)
-
-
-def _resolve(ref: str) -> Callable[..., Any]:
-    module_name, _, func_name = ref.partition(":")
-    module = importlib.import_module(module_name)
-    func: Callable[..., Any] = getattr(module, func_name)
-    return func
-
-
-def _spawn_reaper(fault_id: str) -> None:
-    log = open(faults_dir() / "reaper.log", "ab")  # noqa: SIM115 - handed to the child
-    subprocess.Popen(
-        [sys.executable, "-m", "chaosext.faults.reaper", fault_id],
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=log,
-        start_new_session=True,
-        close_fds=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    log.close()
 
 
 def activate(marker: FaultMarker, apply: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -203,7 +207,7 @@ def activate(marker: FaultMarker, apply: Callable[[], dict[str, Any]]) -> dict[s
         undo(marker.id, "interrupted")
         raise
     if marker.expires_at is not None:
-        _spawn_reaper(marker.id)
+        reaper.ensure_running()
     until = (f"until {_utc(marker.expires_at)} ({marker.expires_at - time.time():.0f} s)"
              if marker.expires_at is not None else "until rolled back")
     lifecycle.info("chaosext fault %s active on %s, %s: %s", marker.id, marker.target, until, marker.description)
@@ -219,7 +223,7 @@ def undo(fault_id: str, reason: str = "rolled back") -> dict[str, Any] | None:
         if marker is None:
             return None
         with _environment(marker.env), _shielded():
-            _resolve(marker.undo)(**marker.undo_args)
+            undoers.resolve(marker.undo, str(markers.path_of(fault_id)))(**marker.undo_args)
         markers.delete(fault_id)
     removed = time.time()
     lifecycle.info("chaosext fault %s ended (%s) at %s after %.1f s: %s", marker.id, reason, _utc(removed),
@@ -227,13 +231,24 @@ def undo(fault_id: str, reason: str = "rolled back") -> dict[str, Any] | None:
     return {**marker.to_json(), "removed_at": removed, "ended": reason}
 
 
+def record(marker: FaultMarker, **undo_args: Any) -> None:
+    """Inside a fault's ``apply``: add to the marker what ``apply`` learnt that undo needs (the
+    replica count before scaling, a started process's pid), saved at once so the reaper or
+    ``chaosext cleanup`` sees it even if the experiment dies right after."""
+    marker.undo_args.update(undo_args)
+    markers.save(marker)
+
+
 def undo_matching(
-    family: str | None = None, kind: str | None = None, where: Callable[[FaultMarker], bool] | None = None
+    family: str | None = None,
+    kind: str | None = None,
+    where: Callable[[FaultMarker], bool] | None = None,
+    scope: Scope | None = None,
 ) -> list[dict[str, Any]]:
-    """Undo every active fault of a family (and kind, and for which ``where`` holds): what
-    rollbacks call."""
+    """Undo every active fault of a family (and kind, and whose ``scope`` has the given values
+    (None: any), and for which ``where`` holds): what every rollback calls."""
     done: list[dict[str, Any]] = []
-    for marker in markers.list_markers(family=family, kind=kind):
+    for marker in markers.list_markers(family=family, kind=kind, scope=scope):
         if where is not None and not where(marker):
             continue
         result = undo(marker.id)

@@ -7,13 +7,18 @@ import json
 import os
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from chaosext.faults.paths import faults_dir
+from chaosext.faults.undoers import LEGACY_REFS
 
-__all__ = ["FaultMarker", "delete", "list_markers", "load", "new_id", "save"]
+__all__ = ["FaultMarker", "Scope", "delete", "list_markers", "load", "matches", "new_id", "path_of", "save"]
+
+Scope = Mapping[str, str | None]
+"""A filter on a marker's ``scope``: every key whose value is not None must be equal."""
 
 
 ENV_KEYS = ("KUBECONFIG", "KUBERNETES_CONTEXT")
@@ -33,8 +38,11 @@ def new_id(family: str) -> str:
 class FaultMarker:
     """What a fault changed and how to undo it.
 
-    ``undo`` is ``"module:function"``; the function is called with ``**undo_args`` and must be
-    idempotent (undoing an already-undone fault is a no-op).
+    ``undo`` is the key of a registered undo function (``chaosext.faults.undoers``); it is called
+    with ``**undo_args`` and must be idempotent (undoing an already-undone fault is a no-op).
+    ``target`` is for people (logs, journals); ``scope`` holds what the fault hit as separate
+    fields (``service``, ``workload``, ``namespace``, ``proxy``, ``name``...), which rollbacks
+    filter on.
     """
 
     id: str
@@ -44,21 +52,34 @@ class FaultMarker:
     description: str
     undo: str
     undo_args: dict[str, Any] = field(default_factory=dict)
+    scope: dict[str, str] = field(default_factory=dict)
     started_at: float = field(default_factory=time.time)
     expires_at: float | None = None
     owner_pid: int = field(default_factory=os.getpid)
     env: dict[str, str] = field(default_factory=captured_env)
 
+    @property
+    def undo_key(self) -> str:
+        """``undo`` as a key, also for a marker written with an old ``"module:function"``
+        reference: it says which driver made the fault."""
+        return LEGACY_REFS.get(self.undo, self.undo)
+
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _path(fault_id: str) -> Path:
+def path_of(fault_id: str) -> Path:
+    """The marker file of ``fault_id``."""
     return faults_dir() / f"{fault_id}.json"
 
 
+def matches(marker: FaultMarker, scope: Scope | None) -> bool:
+    """Whether ``marker`` hit what ``scope`` names (keys given None are not compared)."""
+    return all(marker.scope.get(key) == value for key, value in (scope or {}).items() if value is not None)
+
+
 def save(marker: FaultMarker) -> Path:
-    path = _path(marker.id)
+    path = path_of(marker.id)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(marker.to_json(), indent=2, sort_keys=True))
     os.replace(tmp, path)
@@ -66,7 +87,7 @@ def save(marker: FaultMarker) -> Path:
 
 
 def load(fault_id: str) -> FaultMarker | None:
-    path = _path(fault_id)
+    path = path_of(fault_id)
     try:
         return FaultMarker(**json.loads(path.read_text()))
     except FileNotFoundError:
@@ -75,13 +96,13 @@ def load(fault_id: str) -> FaultMarker | None:
 
 def delete(fault_id: str) -> bool:
     try:
-        _path(fault_id).unlink()
+        path_of(fault_id).unlink()
         return True
     except FileNotFoundError:
         return False
 
 
-def list_markers(family: str | None = None, kind: str | None = None) -> list[FaultMarker]:
+def list_markers(family: str | None = None, kind: str | None = None, scope: Scope | None = None) -> list[FaultMarker]:
     out: list[FaultMarker] = []
     for path in sorted(faults_dir().glob("*.json")):
         try:
@@ -91,6 +112,8 @@ def list_markers(family: str | None = None, kind: str | None = None) -> list[Fau
         if family and marker.family != family:
             continue
         if kind and marker.kind != kind:
+            continue
+        if not matches(marker, scope):
             continue
         out.append(marker)
     return out

@@ -5,16 +5,22 @@ from __future__ import annotations
 import os
 import random
 import signal as signals
+import time
 from typing import Any
 
 from chaoslib.exceptions import ActivityFailed
-from chaoslib.types import Configuration
+from chaoslib.types import Configuration, Secrets
 
-from chaosext.faults import guardrails
+from chaosext.faults import engine, guardrails, markers
+from chaosext.faults.markers import FaultMarker
+from chaosext.faults.undoers import undoer
+from chaosext.instance.driver import long_enough
 from chaosext.stack.config import load_config
 from chaosext.stack.supervisor import Supervisor
 
-__all__ = ["instances", "kill", "start", "stop", "supervisor"]
+__all__ = ["instances", "instances_ready", "kill", "kill_instances", "start", "stop", "stop_instances", "supervisor"]
+
+FAMILY = "instance"
 
 
 def supervisor() -> Supervisor:
@@ -80,6 +86,7 @@ def stop(names: list[str]) -> None:
         sup.stop_program(name, True)
 
 
+@undoer("instance.start")
 def start(names: list[str]) -> None:
     """Start the programs again (idempotent: already running is fine)."""
     sup = Supervisor(load_config())
@@ -89,3 +96,40 @@ def start(names: list[str]) -> None:
     for name in names:
         if procs.get(name, {}).get("statename") not in ("RUNNING", "STARTING"):
             sup.start_program(name, True)
+
+
+# ---- the driver (chaosext.instance.driver.InstanceDriver) -----------------------------------------
+
+
+def kill_instances(service: str, count: int, signal: str, namespace: str | None, label_selector: str | None,
+                   configuration: Configuration, secrets: Secrets) -> dict[str, Any]:
+    """Signal the processes of ``count`` running replicas (supervisor programs)."""
+    killed = kill(service, count, signal, configuration)
+    return {"target": "local", "service": service, "killed": killed, "at": time.time()}
+
+
+def stop_instances(service: str, count: int, seconds: float, kind: str, namespace: str | None,
+                   configuration: Configuration, secrets: Secrets) -> dict[str, Any]:
+    """Stop ``count`` replicas under the supervisor for ``seconds`` (started again on undo)."""
+    names = pick(service, count, configuration)
+    marker = FaultMarker(
+        id=markers.new_id(FAMILY), family=FAMILY, kind="stop", target=f"local/{service}", scope={"service": service},
+        description=f"stopped {', '.join(names)} for {seconds:g}s",
+        undo="instance.start", undo_args={"names": names},
+        expires_at=time.time() + seconds,
+    )
+
+    def apply() -> dict[str, Any]:
+        stop(names)
+        return {"stopped": names}
+
+    return engine.activate(marker, apply)
+
+
+def instances_ready(service: str, namespace: str | None, label_selector: str | None, running_for_s: float | None,
+                    configuration: Configuration, secrets: Secrets) -> dict[str, Any]:
+    rows = [{"instance": n, "state": i["statename"], "pid": i["pid"],
+             "running_for_s": round(i["now"] - i["start"], 1) if i["statename"] == "RUNNING" else None}
+            for n, i in sorted(instances(service).items())]
+    ready = sum(1 for r in rows if r["state"] == "RUNNING" and long_enough(r["running_for_s"], running_for_s))
+    return {"service": service, "total": len(rows), "ready": ready, "instances": rows}

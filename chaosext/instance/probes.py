@@ -6,8 +6,9 @@ from typing import Any
 
 from chaoslib.types import Configuration, Secrets
 
-from chaosext import kube
-from chaosext.target import target_of
+from chaosext.common import checks
+from chaosext.instance.driver import InstanceDriver
+from chaosext.target import driver_for
 
 __all__ = ["instances_ready"]
 
@@ -16,22 +17,18 @@ def instances_ready(
     service: str,
     namespace: str | None = None,
     label_selector: str | None = None,
+    running_for_s: float | None = None,
     configuration: Configuration = None,
     secrets: Secrets = None,
 ) -> dict[str, Any]:
-    """Replicas of ``service``: total, ready, and each one's state (pid or pod, ready or not)."""
-    if target_of(configuration) == "local":
-        from chaosext.instance import local
+    """Replicas of ``service``: total, ready, and each one's state (pid or pod, ready or not, how
+    long its process or container has been running, restarts on Kubernetes).
 
-        found = local.instances(service)
-        rows = [{"instance": n, "state": i["statename"], "pid": i["pid"]} for n, i in sorted(found.items())]
-        ready = sum(1 for r in rows if r["state"] == "RUNNING")
-        return {"service": service, "total": len(rows), "ready": ready, "instances": rows}
-    from chaosext.instance import kubernetes as k8s
+    ``running_for_s``: count a replica as ready only if its process (local) or every container of
+    its pod (Kubernetes) has been running for at least that many seconds: a replica that was
+    killed and restarted in place during a fault is Ready again soon, with the same pod, but its
+    clock started again."""
+    minimum = None if running_for_s is None else checks.seconds("running_for_s", running_for_s, zero_ok=True)
+    driver: InstanceDriver = driver_for(configuration, "instance")
+    return driver.instances_ready(service, namespace, label_selector, minimum, configuration, secrets)
 
-    ns = kube.namespace_of(namespace, configuration)
-    pods = k8s.pods_of(service, ns, label_selector, configuration, secrets)
-    ready_names = {p.metadata.name for p in k8s.ready_pods(pods)}
-    rows = [{"instance": p.metadata.name, "ready": p.metadata.name in ready_names, "uid": p.metadata.uid}
-            for p in pods]
-    return {"service": service, "namespace": ns, "total": len(rows), "ready": len(ready_names), "instances": rows}

@@ -16,77 +16,28 @@ from aiokafka.structs import TopicPartition
 from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
-from chaosext import kube
 from chaosext.common.waiting import WaitTimeout, wait_until_async
 from chaosext.faults import engine, markers
-from chaosext.faults.markers import FaultMarker
 from chaosext.kafka import admin
 from chaosext.kafka.connection import Connection, connection, run
-from chaosext.target import target_of
+from chaosext.kafka.driver import FAMILY, PAUSE, REWIND, SLOW, ConsumerSlowdown, KafkaDriver
+from chaosext.target import driver_for
 
 __all__ = ["PAUSE", "REWIND", "SLOW", "pause", "rewind", "slow"]
 
-FAMILY = "kafka"
-PAUSE, SLOW, REWIND = "consumer-pause", "consumer-slow", "rewind-pause"
+
+
+def _driver(configuration: Configuration) -> KafkaDriver:
+    driver: KafkaDriver = driver_for(configuration, FAMILY)
+    return driver
 
 
 def _busy(consumer: str) -> None:
-    for m in markers.list_markers(family=FAMILY):
-        if m.kind in (PAUSE, SLOW, REWIND) and m.target.endswith(f"/{consumer}"):
+    for m in markers.list_markers(family=FAMILY, scope={"consumer": consumer}):
+        if m.kind in (PAUSE, SLOW, REWIND):
             raise ActivityFailed(
                 f"'consumer' {consumer!r} is already under Kafka fault {m.id} ({m.kind}); nothing changed"
             )
-
-
-def _pause_marker(
-    kind: str,
-    consumer: str,
-    seconds: float,
-    namespace: str | None,
-    configuration: Configuration,
-    secrets: Secrets,
-    description: str,
-) -> tuple[FaultMarker, Any]:
-    """The marker and apply() of a pause on either target."""
-    fault_id = markers.new_id(FAMILY)
-    expires_at = time.time() + seconds
-    if target_of(configuration) == "local":
-        from chaosext.kafka import local
-
-        pid = local.consumer_pid(consumer)
-        marker = FaultMarker(
-            id=fault_id,
-            family=FAMILY,
-            kind=kind,
-            target=f"local/{consumer}",
-            description=description,
-            undo="chaosext.kafka.local:resume_consumer",
-            undo_args={"program": consumer, "pid": pid},
-            expires_at=expires_at,
-        )
-        return marker, lambda: local.stop_consumer(consumer)
-    from chaosext.kafka import kubernetes as k8s
-
-    ns = kube.namespace_of(namespace, configuration)
-    before = k8s.consumer_replicas(consumer, ns, configuration, secrets)
-    context = kube.current_context(secrets)
-    marker = FaultMarker(
-        id=fault_id,
-        family=FAMILY,
-        kind=kind,
-        target=f"deployment/{ns}/{consumer}",
-        description=description,
-        undo="chaosext.kafka.kubernetes:restore_consumer",
-        undo_args={
-            "fault_id": fault_id,
-            "deployment": consumer,
-            "namespace": ns,
-            "replicas": before,
-            "context": context,
-        },
-        expires_at=expires_at,
-    )
-    return marker, lambda: k8s.scale_consumer(fault_id, consumer, ns, 0, before, expires_at, context)
 
 
 def pause(
@@ -94,7 +45,7 @@ def pause(
 ) -> dict[str, Any]:
     seconds = engine.check_duration(duration)
     _busy(consumer)
-    marker, apply = _pause_marker(
+    marker, apply = _driver(configuration).pause_marker(
         PAUSE,
         consumer,
         seconds,
@@ -130,71 +81,8 @@ def slow(
     if not 0.05 <= period <= 10:
         raise ActivityFailed(f"'period_s' must be between 0.05 and 10 seconds, got {period_s!r}")
     _busy(consumer)
-    fault_id = markers.new_id(FAMILY)
-    expires_at = time.time() + seconds
-    if target_of(configuration) == "local":
-        from chaosext.kafka import local
-
-        pid = local.consumer_pid(consumer)
-        pause_ms, run_ms = period * share * 1000, period * (1 - share) * 1000
-        marker = FaultMarker(
-            id=fault_id,
-            family=FAMILY,
-            kind=SLOW,
-            target=f"local/{consumer}",
-            description=f"slowed consumer {consumer!r} (frozen {share:.0%} of every {period:g}s) "
-            f"for {seconds:g}s",
-            undo="chaosext.kafka.local:stop_throttle",
-            undo_args={"throttle_pid": 0, "program": consumer, "pid": pid},
-            expires_at=expires_at,
-        )
-
-        def apply_local() -> dict[str, Any]:
-            throttle_pid = local.start_throttle(pid, pause_ms, run_ms, expires_at)
-            stored = markers.load(fault_id)
-            if stored:
-                stored.undo_args["throttle_pid"] = throttle_pid
-                markers.save(stored)
-            return {
-                "program": consumer,
-                "pid": pid,
-                "throttle_pid": throttle_pid,
-                "frozen_ms_per_period": round(pause_ms),
-                "running_ms_per_period": round(run_ms),
-            }
-
-        return engine.activate(marker, apply_local)
-    from chaosext.kafka import kubernetes as k8s
-
-    ns = kube.namespace_of(namespace, configuration)
-    before = k8s.consumer_replicas(consumer, ns, configuration, secrets)
-    target = before // 2 if replicas is None else replicas
-    if isinstance(target, bool) or not isinstance(target, int) or not 1 <= target < before:
-        raise ActivityFailed(
-            f"'replicas' for a slow-down on Kubernetes must be between 1 and {before - 1} "
-            f"(the deployment has {before}), got {target!r}; use pause_consumer to stop it"
-        )
-    context = kube.current_context(secrets)
-    marker = FaultMarker(
-        id=fault_id,
-        family=FAMILY,
-        kind=SLOW,
-        target=f"deployment/{ns}/{consumer}",
-        description=f"slowed consumer deployment {ns}/{consumer} from {before} to {target} replicas "
-        f"for {seconds:g}s",
-        undo="chaosext.kafka.kubernetes:restore_consumer",
-        undo_args={
-            "fault_id": fault_id,
-            "deployment": consumer,
-            "namespace": ns,
-            "replicas": before,
-            "context": context,
-        },
-        expires_at=expires_at,
-    )
-    return engine.activate(
-        marker, lambda: k8s.scale_consumer(fault_id, consumer, ns, target, before, expires_at, context)
-    )
+    request = ConsumerSlowdown(consumer, seconds, share, period, replicas, namespace)
+    return _driver(configuration).slow_consumer(request, configuration, secrets)
 
 
 # ---- rewind ----------------------------------------------------------------------------------------
@@ -260,7 +148,7 @@ def rewind(
         lambda: _plan(conn, group, topic, messages, at_ms),
     )
     # pause the group's consumer (recorded, time-bounded: it is resumed even if this process dies)
-    marker, apply = _pause_marker(
+    marker, apply = _driver(configuration).pause_marker(
         REWIND,
         consumer,
         timeout + 60,
@@ -272,10 +160,7 @@ def rewind(
     started = time.time()
     paused = engine.activate(marker, apply)
     try:
-        if target_of(configuration) == "kubernetes":
-            from chaosext.kafka import kubernetes as k8s
-
-            k8s.wait_no_pods(consumer, marker.undo_args["namespace"], configuration, secrets, timeout)
+        _driver(configuration).wait_consumer_stopped(consumer, marker, timeout, configuration, secrets)
         state = run(
             f"waiting for group {group!r} to be empty",
             lambda: _wait_empty(conn, group, timeout),
@@ -288,14 +173,7 @@ def rewind(
         run(f"committing the rewound offsets of group {group!r}", lambda: _commit(conn, group, fresh))
     finally:
         engine.undo(paused["id"])
-    back: dict[str, Any] | None = None
-    if target_of(configuration) == "kubernetes":
-        # scaled back up: wait until its pods are available again, so what follows (a probe of the
-        # consumer's own endpoint, the closing steady state) finds the consumer serving
-        from chaosext.rollout import kubernetes as rollout
-
-        back = rollout.wait_complete(consumer, "deployment", marker.undo_args["namespace"], timeout,
-                                     configuration, secrets)
+    back = _driver(configuration).wait_consumer_back(consumer, marker, timeout, configuration, secrets)
     reachable = _wait_ready_url(ready_url, timeout) if ready_url else None
     rows = [
         {"partition": tp.partition, **p, "redelivered": p["before"] - p["after"]}

@@ -21,6 +21,7 @@ slow-down) and back; it is annotated with its replica count before the fault.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from chaoslib.exceptions import ActivityFailed
@@ -30,6 +31,10 @@ from kubernetes.client.rest import ApiException
 
 from chaosext import kube
 from chaosext.common.waiting import WaitTimeout, eventually, wait_until
+from chaosext.faults import engine, guardrails, markers
+from chaosext.faults.markers import FaultMarker
+from chaosext.faults.undoers import undoer
+from chaosext.kafka.driver import BROKER_LOSS, FAMILY, SLOW, BrokerLoss, ConsumerSlowdown
 
 __all__ = [
     "HOLD_LABEL",
@@ -39,10 +44,15 @@ __all__ = [
     "delete_and_hold",
     "find_leftovers",
     "holds",
+    "lose_brokers",
+    "pause_marker",
     "release",
     "remove_leftovers",
     "restore_consumer",
     "scale_consumer",
+    "slow_consumer",
+    "wait_consumer_back",
+    "wait_consumer_stopped",
 ]
 
 HOLD_LABEL = "chaosext.io/kafka-hold"
@@ -226,6 +236,7 @@ def _stays(core: client.CoreV1Api, namespace: str, name: str, uid: str, settle: 
     return not eventually(f"placeholder {namespace}/{name} to be taken", taken, timeout_s=settle, interval_s=0.1)
 
 
+@undoer("kafka.release_brokers")
 def release(
     fault_id: str, statefulset: str, namespace: str, context: str | None = None, pods: list[str] | None = None
 ) -> None:
@@ -284,6 +295,7 @@ def scale_consumer(
     return {"deployment": f"{namespace}/{deployment}", "replicas_before": before, "replicas": replicas}
 
 
+@undoer("kafka.restore_consumer")
 def restore_consumer(
     fault_id: str, deployment: str, namespace: str, replicas: int, context: str | None = None
 ) -> None:
@@ -387,3 +399,145 @@ def remove_leftovers(context: str | None = None, dry_run: bool = False) -> list[
                     row["fault_id"], row["name"], row["namespace"], row["replicas_before"], context
                 )
     return found
+
+
+# ---- the driver (chaosext.kafka.driver.KafkaDriver) -----------------------------------------------
+
+
+def lose_brokers(loss: BrokerLoss, configuration: Configuration, secrets: Secrets) -> dict[str, Any]:
+    """Delete the chosen broker pods and hold them down (placeholder pods) for ``loss.seconds``."""
+    from chaosext.kafka.brokers import victims as choose
+
+    brokers, topic, partition, count = loss.brokers, loss.topic, loss.partition, loss.count
+    graceful, seconds, statefulset = loss.graceful, loss.seconds, loss.statefulset
+    namespace, offset = loss.namespace, loss.broker_id_offset
+    ns = kube.namespace_of(namespace, configuration)
+    sts, pods = broker_pods(statefulset, ns, configuration, secrets)
+    total = int(sts.spec.replicas or 0)
+    alive = sorted(o + offset for o, p in pods.items() if p.metadata.deletion_timestamp is None and o < total)
+    victims = choose(brokers, topic, partition, count, alive, configuration, secrets)
+    known = [o + offset for o in range(total)]
+    unknown = [b for b in victims if b not in known]
+    if unknown:
+        raise ActivityFailed(
+            f"'brokers' {unknown} are not brokers of statefulset {ns}/{statefulset} "
+            f"(known: {known}, broker_id_offset={offset})"
+        )
+    # brokers already down (held by another fault, crashed, not yet recreated) count against the share
+    down = {b for b in known if b not in alive}
+    guardrails.check_replica_share(
+        len(set(victims) | down),
+        total,
+        f"Kafka broker pods (counting those already down: {sorted(down)})",
+        configuration,
+    )
+    names = [f"{statefulset}-{b - offset}" for b in victims]
+    grace = None if graceful else 0
+    image = str(sts.spec.template.spec.containers[0].image or "registry.k8s.io/pause:3.10")
+    context = kube.current_context(secrets)
+    fault_id = markers.new_id(FAMILY)
+    expires_at = time.time() + seconds
+    marker = FaultMarker(
+        id=fault_id,
+        family=FAMILY,
+        kind=BROKER_LOSS,
+        target=f"statefulset/{ns}/{statefulset}",
+        scope={"statefulset": statefulset, "namespace": ns},
+        description=f"{'stopped' if graceful else 'killed'} and held down pod(s) {names} of statefulset "
+        f"{ns}/{statefulset} for {seconds:g}s" + (f" (leader of {topic}-{partition})" if topic else ""),
+        undo="kafka.release_brokers",
+        undo_args={
+            "fault_id": fault_id,
+            "statefulset": statefulset,
+            "namespace": ns,
+            "context": context,
+            "pods": names,
+        },
+        expires_at=expires_at,
+    )
+
+    def apply() -> dict[str, Any]:
+        return delete_and_hold(fault_id, statefulset, ns, names, grace, expires_at, image, context)
+
+    record = engine.activate(marker, apply)
+    return {**record, "target": "kubernetes", "brokers": victims}
+
+
+def pause_marker(kind: str, consumer: str, seconds: float, namespace: str | None, configuration: Configuration,
+                 secrets: Secrets, description: str) -> tuple[FaultMarker, Callable[[], Any]]:
+    """A pause scales the consumer Deployment to 0; undo scales it back."""
+    fault_id = markers.new_id(FAMILY)
+    expires_at = time.time() + seconds
+    ns = kube.namespace_of(namespace, configuration)
+    before = consumer_replicas(consumer, ns, configuration, secrets)
+    context = kube.current_context(secrets)
+    marker = FaultMarker(
+        id=fault_id,
+        family=FAMILY,
+        kind=kind,
+        target=f"deployment/{ns}/{consumer}",
+        scope={"consumer": consumer, "namespace": ns},
+        description=description,
+        undo="kafka.restore_consumer",
+        undo_args={
+            "fault_id": fault_id,
+            "deployment": consumer,
+            "namespace": ns,
+            "replicas": before,
+            "context": context,
+        },
+        expires_at=expires_at,
+    )
+    return marker, lambda: scale_consumer(fault_id, consumer, ns, 0, before, expires_at, context)
+
+
+def slow_consumer(slowdown: ConsumerSlowdown, configuration: Configuration, secrets: Secrets) -> dict[str, Any]:
+    """Scale the consumer Deployment down to ``replicas`` (default half) for ``seconds``."""
+    consumer, seconds, replicas, namespace = slowdown.consumer, slowdown.seconds, slowdown.replicas, slowdown.namespace
+    fault_id = markers.new_id(FAMILY)
+    expires_at = time.time() + seconds
+    ns = kube.namespace_of(namespace, configuration)
+    before = consumer_replicas(consumer, ns, configuration, secrets)
+    target = before // 2 if replicas is None else replicas
+    if isinstance(target, bool) or not isinstance(target, int) or not 1 <= target < before:
+        raise ActivityFailed(
+            f"'replicas' for a slow-down on Kubernetes must be between 1 and {before - 1} "
+            f"(the deployment has {before}), got {target!r}; use pause_consumer to stop it"
+        )
+    context = kube.current_context(secrets)
+    marker = FaultMarker(
+        id=fault_id,
+        family=FAMILY,
+        kind=SLOW,
+        target=f"deployment/{ns}/{consumer}",
+        scope={"consumer": consumer, "namespace": ns},
+        description=f"slowed consumer deployment {ns}/{consumer} from {before} to {target} replicas "
+        f"for {seconds:g}s",
+        undo="kafka.restore_consumer",
+        undo_args={
+            "fault_id": fault_id,
+            "deployment": consumer,
+            "namespace": ns,
+            "replicas": before,
+            "context": context,
+        },
+        expires_at=expires_at,
+    )
+    return engine.activate(
+        marker, lambda: scale_consumer(fault_id, consumer, ns, target, before, expires_at, context)
+    )
+
+
+def wait_consumer_stopped(consumer: str, marker: FaultMarker, timeout: float, configuration: Configuration,
+                          secrets: Secrets) -> None:
+    wait_no_pods(consumer, marker.undo_args["namespace"], configuration, secrets, timeout)
+
+
+def wait_consumer_back(consumer: str, marker: FaultMarker, timeout: float, configuration: Configuration,
+                       secrets: Secrets) -> dict[str, Any] | None:
+    """Scaled back up: until its pods are available again, so what follows (a probe of the
+    consumer's own endpoint, the closing steady state) finds the consumer serving."""
+    from chaosext.rollout import kubernetes as rollout
+
+    return rollout.wait_complete(consumer, "deployment", marker.undo_args["namespace"], timeout, configuration,
+                                 secrets)

@@ -19,8 +19,22 @@ from kubernetes.client.rest import ApiException
 from chaosext import kube
 from chaosext.common import checks
 from chaosext.common.waiting import WaitTimeout, wait_until
+from chaosext.faults import engine, markers
+from chaosext.faults.markers import FaultMarker
+from chaosext.faults.undoers import undoer
 
-__all__ = ["patch_template", "read_workload", "replace_template", "restart", "rollout_state", "wait_complete"]
+__all__ = [
+    "patch_template",
+    "read_workload",
+    "replace_template",
+    "restart",
+    "restart_workload",
+    "rollout_state",
+    "rollout_status",
+    "start_failing_rollout",
+    "wait_complete",
+    "wait_for_rollout",
+]
 
 KINDS = ("deployment", "statefulset")
 
@@ -139,3 +153,102 @@ def replace_template(name: str, kind: str, namespace: str, template: dict[str, A
         if exc.status == 404:
             return  # the workload is gone: nothing left to undo
         raise kube.api_error(exc, f"restoring the pod template of {kind} {namespace}/{name}") from None
+
+
+# ---- the driver (chaosext.rollout.driver.RolloutDriver) -------------------------------------------
+
+FAMILY = "rollout"
+READINESS_LABEL_VALUE = "readiness"
+
+
+def restart_workload(name: str, kind: str = "deployment", namespace: str | None = None, timeout: float = 300,
+                     wait: bool = True, configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
+    """A rolling restart (the pod template's restartedAt annotation); if ``wait``, until complete."""
+    ns = kube.namespace_of(namespace, configuration)
+    result = restart(name, kind, ns, configuration, secrets)
+    if wait:
+        result["rollout"] = wait_complete(name, kind, ns, timeout, configuration, secrets)
+    return result
+
+
+def wait_for_rollout(name: str, kind: str = "deployment", namespace: str | None = None, timeout: float = 300,
+                     configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
+    return wait_complete(name, kind, kube.namespace_of(namespace, configuration), timeout, configuration, secrets)
+
+
+def rollout_status(name: str, kind: str = "deployment", namespace: str | None = None,
+                   configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
+    ns = kube.namespace_of(namespace, configuration)
+    return rollout_state(read_workload(name, kind, ns, configuration, secrets))
+
+
+def _failing_template_patch(template: dict[str, Any], fault_id: str) -> dict[str, Any]:
+    containers = []
+    for container in template["spec"]["containers"]:
+        containers.append({
+            "name": container["name"],
+            # a probe that can never pass: the new replicas never become ready. A probe has one
+            # handler, and this is a strategic merge patch, so the container's own handler
+            # (httpGet, tcpSocket or grpc) is removed explicitly; the API server refuses two.
+            "readinessProbe": {"exec": {"command": ["/bin/false"]}, "httpGet": None, "tcpSocket": None,
+                               "grpc": None, "periodSeconds": 2, "failureThreshold": 1},
+            "env": [*(container.get("env") or []), {"name": "READY_FAIL", "value": "1"}],
+        })
+    return {"spec": {"template": {
+        "metadata": {"labels": {kube.FAULT_LABEL: READINESS_LABEL_VALUE},
+                     "annotations": {kube.FAULT_ANNOTATION: fault_id}},
+        "spec": {"containers": containers},
+    }}}
+
+
+def start_failing_rollout(name: str, kind: str, namespace: str | None, seconds: float, settle_timeout: float,
+                          configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
+    """Patch the pod template with a readiness probe that never passes, then wait until the
+    rollout is seen stalled (new replicas not ready, old ones still available)."""
+    ns = kube.namespace_of(namespace, configuration)
+    obj = read_workload(name, kind, ns, configuration, secrets)
+    original = kube.to_dict(obj.spec.template)
+    fault_id = markers.new_id(FAMILY)
+    marker = FaultMarker(
+        id=fault_id, family=FAMILY, kind="failing-readiness", target=f"{kind}/{ns}/{name}",
+        scope={"workload": f"{kind}/{name}", "name": name, "namespace": ns},
+        description=f"rollout of {kind} {ns}/{name} whose new replicas fail readiness, for {seconds:g}s",
+        undo="rollout.template",
+        undo_args={"name": name, "kind": kind, "namespace": ns, "template": original,
+                   "context": kube.current_context(secrets)},
+        expires_at=time.time() + seconds,
+    )
+
+    def apply() -> dict[str, Any]:
+        patch = _failing_template_patch(original, fault_id)
+        patched = patch_template(name, kind, ns, patch, configuration, secrets)
+        return {"generation": patched.metadata.generation}
+
+    record = engine.activate(marker, apply)
+    with engine.deliberate_wait():
+        record["rollout"] = _wait_stalled(name, kind, ns, settle_timeout, configuration, secrets)
+    return record
+
+
+def _wait_stalled(name: str, kind: str, ns: str, timeout: float, configuration: Configuration,
+                  secrets: Secrets) -> dict[str, Any]:
+    def stalled(state: dict[str, Any]) -> bool:
+        return bool(state["observed_generation"] >= state["generation"] and state["updated_replicas"] >= 1
+                    and not state["complete"])
+
+    try:
+        return wait_until(f"the failing rollout of {kind} {ns}/{name}",
+                          lambda: rollout_state(read_workload(name, kind, ns, configuration, secrets)),
+                          done=stalled, timeout_s=timeout, interval_s=0.5)
+    except WaitTimeout as exc:
+        raise ActivityFailed(f"the failing rollout of {kind} {ns}/{name} was not observed within {timeout}s: "
+                             f"{exc.last}") from None
+
+
+@undoer("rollout.template")
+def _restore_template(name: str, kind: str, namespace: str, template: dict[str, Any],
+                      context: str | None = None) -> None:
+    """Put the pre-fault pod template back (what ``kubectl rollout undo`` does)."""
+    replace_template(name, kind, namespace, template, context)
+
+

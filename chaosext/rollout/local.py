@@ -15,16 +15,17 @@ from typing import Any
 
 import requests
 from chaoslib.exceptions import ActivityFailed
-from chaoslib.types import Configuration
+from chaoslib.types import Configuration, Secrets
 
 from chaosext.common.waiting import WaitTimeout, wait_until
 from chaosext.faults import engine, markers
 from chaosext.faults.markers import FaultMarker
+from chaosext.faults.undoers import undoer
 from chaosext.rollout import haproxy
 from chaosext.stack.config import StackConfig, load_config
 from chaosext.stack.supervisor import Supervisor
 
-__all__ = ["restore_release", "rollout_status", "rolling_restart", "start_failing_rollout", "wait_ready"]
+__all__ = ["restart_workload", "restore_release", "rollout_status", "start_failing_rollout", "wait_for_rollout"]
 
 FAMILY = "rollout"
 
@@ -69,7 +70,10 @@ def _drain(service: str, replica: str, timeout: float = 5.0) -> None:
                    done=lambda sessions: sessions <= 0, timeout_s=timeout, interval_s=0.1)
 
 
-def rolling_restart(name: str, timeout: float = 300, configuration: Configuration = None) -> dict[str, Any]:
+def restart_workload(name: str, kind: str = "deployment", namespace: str | None = None, timeout: float = 300,
+                     wait: bool = True, configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
+    """One replica at a time: drain, restart, wait ready, put back (so it always waits; ``kind``,
+    ``namespace`` and ``wait`` are for the Kubernetes driver)."""
     config = load_config()
     sup = Supervisor(config)
     started = time.monotonic()
@@ -84,20 +88,22 @@ def rolling_restart(name: str, timeout: float = 300, configuration: Configuratio
             raise ActivityFailed(f"rolling restart of {name}: {replica} did not become ready within {timeout}s")
         steps.append({"replica": replica, "ready_after_s": round(time.monotonic() - started, 2)})
     return {"target": "local", "name": name, "replicas": steps, "waited_s": round(time.monotonic() - started, 2),
-            "rollout": rollout_status(name, configuration)}
+            "rollout": rollout_status(name, configuration=configuration)}
 
 
-def wait_ready(name: str, timeout: float = 300, configuration: Configuration = None) -> dict[str, Any]:
+def wait_for_rollout(name: str, kind: str = "deployment", namespace: str | None = None, timeout: float = 300,
+                     configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
     config = load_config()
     try:
-        return wait_until(f"the rollout of {name}", lambda: rollout_status(name, configuration),
+        return wait_until(f"the rollout of {name}", lambda: rollout_status(name, configuration=configuration),
                           done=lambda state: state["complete"], timeout_s=timeout, interval_s=0.5)
     except WaitTimeout as exc:
         raise ActivityFailed(f"rollout of {name} did not complete within {timeout}s: {exc.last}"
                              f" (config {config.state})") from None
 
 
-def rollout_status(name: str, configuration: Configuration = None) -> dict[str, Any]:
+def rollout_status(name: str, kind: str = "deployment", namespace: str | None = None,
+                   configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
     config = load_config()
     replicas = _replicas(config, name)
     servers = haproxy.server_states(name)
@@ -139,8 +145,8 @@ def _set_environment(config: StackConfig, replica: str, environment: str) -> Non
     Supervisor(config).update()
 
 
-def start_failing_rollout(name: str, duration: float, settle_timeout: float,
-                          configuration: Configuration = None) -> dict[str, Any]:
+def start_failing_rollout(name: str, kind: str, namespace: str | None, seconds: float, settle_timeout: float,
+                          configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
     config = load_config()
     replicas = _replicas(config, name)
     first = replicas[0]
@@ -148,25 +154,29 @@ def start_failing_rollout(name: str, duration: float, settle_timeout: float,
     fault_id = markers.new_id(FAMILY)
     marker = FaultMarker(
         id=fault_id, family=FAMILY, kind="failing-readiness", target=f"local/{name}",
-        description=f"release of {name} whose replicas fail readiness (on {first}), for {duration:g}s",
-        undo="chaosext.rollout.local:restore_release",
+        scope={"workload": name, "name": name},
+        description=f"release of {name} whose replicas fail readiness (on {first}), for {seconds:g}s",
+        undo="rollout.local_release",
         undo_args={"name": name, "replica": first, "environment": original},
-        expires_at=time.time() + duration,
+        expires_at=time.time() + seconds,
     )
 
     def apply() -> dict[str, Any]:
-        _drain(name, first)
+        with engine.deliberate_wait():  # in-flight requests finish before the replica restarts
+            _drain(name, first)
         _set_environment(config, first, original + ',READY_FAIL="1"')
         haproxy.set_state(name, first, "ready")  # its health check keeps it out while not ready
         return {"replica": first, "environment_added": {"READY_FAIL": "1"}}
 
     record = engine.activate(marker, apply)
-    stalled = not _wait(config, name, first, settle_timeout)
-    record["rollout"] = rollout_status(name, configuration)
+    with engine.deliberate_wait():
+        stalled = not _wait(config, name, first, settle_timeout)
+    record["rollout"] = rollout_status(name, configuration=configuration)
     record["rollout"]["stalled"] = stalled
     return record
 
 
+@undoer("rollout.local_release")
 def restore_release(name: str, replica: str, environment: str, timeout: float = 60) -> None:
     config = load_config()
     _set_environment(config, replica, environment)

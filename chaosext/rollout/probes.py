@@ -6,9 +6,8 @@ from typing import Any
 
 from chaoslib.types import Configuration, Secrets
 
-from chaosext import kube
-from chaosext.rollout import kubernetes as k8s
-from chaosext.target import target_of
+from chaosext.rollout.driver import RolloutDriver
+from chaosext.target import driver_for
 
 __all__ = ["rollout_complete", "rollout_status"]
 
@@ -22,13 +21,8 @@ def rollout_status(
 ) -> dict[str, Any]:
     """The rollout's state: generation vs observedGeneration, replicas, updated, ready,
     available and unavailable replicas, complete, stalled."""
-    if target_of(configuration) == "local":
-        from chaosext.rollout import local
-
-        return local.rollout_status(name, configuration)
-    ns = kube.namespace_of(namespace, configuration)
-    obj = k8s.read_workload(name, kind, ns, configuration, secrets)
-    return k8s.rollout_state(obj)
+    driver: RolloutDriver = driver_for(configuration, "rollout")
+    return driver.rollout_status(name, kind, namespace, configuration, secrets)
 
 
 def rollout_complete(

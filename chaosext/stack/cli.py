@@ -8,9 +8,11 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from chaosext.errors import ChaosextError
+from chaosext.extras import require
 from chaosext.stack import lifecycle
 from chaosext.stack.config import load_config
 
@@ -37,7 +39,7 @@ def _progress(message: str) -> None:
 
 
 def _fail(exc: ChaosextError) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {exc}", highlight=False)
+    err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
     return typer.Exit(exc.exit_code)
 
 
@@ -50,6 +52,7 @@ def up(
 ) -> None:
     """Start the stack (idempotent) and wait until every component is healthy."""
     try:
+        require("stack", "`chaosext stack up`")
         lifecycle.up(load_config(config), progress=_progress, timeout=timeout)
     except ChaosextError as exc:
         raise _fail(exc) from None
@@ -78,6 +81,7 @@ def status(
 ) -> None:
     """Show every component's state, pid and health, and the endpoints; exit 1 if anything is unhealthy."""
     try:
+        require("stack", "`chaosext stack status`")
         report = lifecycle.status(load_config(config))
     except ChaosextError as exc:
         raise _fail(exc) from None
@@ -103,6 +107,7 @@ def status(
 def down(config: ConfigOption = None) -> None:
     """Stop everything; leaves no process and no listening port behind."""
     try:
+        require("stack", "`chaosext stack down`")
         lifecycle.down(load_config(config), progress=_progress)
     except ChaosextError as exc:
         raise _fail(exc) from None

@@ -86,7 +86,10 @@ def run_checked(cmd: list[str], component: str, timeout: float = 1800, **kwargs:
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kwargs)  # type: ignore[call-overload]
     except FileNotFoundError:
-        raise ComponentError(f"{component}: {cmd[0]} is not installed; run scripts/setup.sh") from None
+        raise ComponentError(
+            f"{component}: {cmd[0]} is not installed; install it (README: Install with pip), "
+            "or in a checkout run scripts/setup.sh"
+        ) from None
     except subprocess.TimeoutExpired:
         raise ComponentError(
             f"{component}: `{' '.join(cmd[:4])} ...` did not finish in {timeout:.0f}s"

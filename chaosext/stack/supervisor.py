@@ -9,11 +9,11 @@ import xmlrpc.client
 from typing import Any, cast
 
 import psutil
-from supervisor.xmlrpc import SupervisorTransport
 
 from chaosext.common import procs
 from chaosext.common.waiting import WaitTimeout, eventually, wait_until
 from chaosext.errors import ComponentError
+from chaosext.extras import require
 from chaosext.stack.config import StackConfig
 
 __all__ = ["Supervisor"]
@@ -28,6 +28,10 @@ class Supervisor:
         self.config = config
 
     def _proxy(self) -> Any:
+        # supervisor is in the [stack] extra: imported here so the core installs without it
+        require("stack", "the local stack's supervisor")
+        from supervisor.xmlrpc import SupervisorTransport
+
         transport = SupervisorTransport(None, None, f"unix://{self.config.supervisor_socket}")
         return xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport)
 
@@ -53,9 +57,13 @@ class Supervisor:
 
     def start_daemon(self, timeout: float = 15.0) -> None:
         """Start supervisord (it daemonizes) and wait until its RPC answers."""
+        require("stack", "the local stack")
         supervisord = self.config.venv / "bin" / "supervisord"
         if not supervisord.exists():
-            raise ComponentError(f"supervisor: {supervisord} is missing; run scripts/setup.sh")
+            raise ComponentError(
+                f"supervisor: {supervisord} is missing; install chaosext-backend[stack] into {self.config.venv} "
+                "(or point CHAOSEXT_VENV at the environment that has it)"
+            )
         proc = subprocess.run(
             [str(supervisord), "-c", str(self.config.supervisor_conf)],
             capture_output=True,

@@ -10,16 +10,14 @@ in the container (pods/exec) and the container's own limits apply.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from chaoslib.types import Configuration, Secrets
 
-from chaosext import kube
-from chaosext.faults import engine, guardrails, markers
-from chaosext.faults.markers import FaultMarker
-from chaosext.stress.stressor import Stress, cpu_stress, memory_stress, parse_bytes, parse_cpus
-from chaosext.target import target_of
+from chaosext.faults import engine, guardrails
+from chaosext.stress.driver import StressDriver, StressRequest
+from chaosext.stress.stressor import Stress, cpu_stress, memory_stress
+from chaosext.target import driver_for
 
 __all__ = ["remove_stress", "stress_cpu", "stress_memory"]
 
@@ -30,50 +28,10 @@ def _stress(service: str, count: int, stress: Stress, cpu_limit: Any, memory_lim
             instances: list[str] | None, namespace: str | None, label_selector: str | None,
             container: str | None, configuration: Configuration, secrets: Secrets) -> dict[str, Any]:
     guardrails.check_count(count)
-    fault_id = markers.new_id(FAMILY)
-    expires_at = time.time() + stress.seconds
-    what = f"{stress.describe()} in {count} replica(s) of {service} for {stress.seconds:g}s"
-    if target_of(configuration) == "local":
-        from chaosext.stress import local
-
-        cpus = parse_cpus(cpu_limit, "cpu_limit")
-        memory = parse_bytes(memory_limit, "memory_limit") if memory_limit is not None else None
-        limits = f"cpu_limit={cpus if cpus is not None else 'none'}, memory_limit={memory_limit or 'none'}"
-        marker = FaultMarker(id=fault_id, family=FAMILY, kind=stress.kind, target=f"local/{service}",
-                             description=f"{what} ({limits})", undo="chaosext.stress.local:undo",
-                             undo_args={"replicas": [], "stressors": []}, expires_at=expires_at)
-
-        def apply_local() -> dict[str, Any]:
-            done = local.apply(service, count, instances, stress, cpus, memory, fault_id, configuration,
-                               record=lambda args: _record(marker, args))
-            return {"target": "local", "stress": stress.to_json(), "cpu_limit": cpus, "memory_limit": memory,
-                    "replicas": done["replicas"]}
-
-        return engine.activate(marker, apply_local)
-    from chaosext.stress import kubernetes as k8s
-
-    # cpu_limit / memory_limit are checked but not used here: the container's own limits apply
-    parse_cpus(cpu_limit, "cpu_limit")
-    if memory_limit is not None:
-        parse_bytes(memory_limit, "memory_limit")
-    ns = kube.namespace_of(namespace, configuration)
-    marker = FaultMarker(id=fault_id, family=FAMILY, kind=stress.kind, target=f"pods/{ns}/{service}",
-                         description=what, undo="chaosext.stress.kubernetes:undo",
-                         undo_args={"namespace": ns, "pods": []}, expires_at=expires_at)
-
-    def apply() -> dict[str, Any]:
-        done = k8s.apply(service, count, ns, label_selector, container, stress, fault_id,
-                         kube.expiry_annotations(fault_id, expires_at), configuration, secrets,
-                         record=lambda args: _record(marker, args))
-        return {"target": "kubernetes", "namespace": ns, "stress": stress.to_json(),
-                "limits": "the container's own (resources.limits)", **done}
-
-    return engine.activate(marker, apply)
-
-
-def _record(marker: FaultMarker, undo_args: dict[str, Any]) -> None:
-    marker.undo_args = undo_args
-    markers.save(marker)
+    request = StressRequest(service, count, stress, cpu_limit, memory_limit, instances, namespace, label_selector,
+                            container)
+    driver: StressDriver = driver_for(configuration, FAMILY)
+    return driver.stress_replicas(request, configuration, secrets)
 
 
 def stress_cpu(
@@ -130,4 +88,4 @@ def remove_stress(
     secrets: Secrets = None,
 ) -> list[dict[str, Any]]:
     """Rollback: stop every stressor chaosext started (of ``service`` only, if given)."""
-    return engine.undo_matching(FAMILY, where=lambda m: not service or m.target.split("/")[-1] == service)
+    return engine.undo_matching(FAMILY, scope={"service": service})

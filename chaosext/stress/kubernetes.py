@@ -12,6 +12,7 @@ import dataclasses
 import json
 import random
 import shlex
+import time
 from typing import Any
 
 from chaoslib.exceptions import ActivityFailed
@@ -23,11 +24,16 @@ from kubernetes.stream.ws_client import ERROR_CHANNEL
 
 from chaosext import kube
 from chaosext.errors import ToolMissing
-from chaosext.faults import guardrails
+from chaosext.faults import engine, guardrails, markers
+from chaosext.faults.markers import FaultMarker
+from chaosext.faults.undoers import undoer
 from chaosext.instance import kubernetes as workloads
-from chaosext.stress.stressor import Stress
+from chaosext.stress.driver import StressRequest
+from chaosext.stress.stressor import Stress, parse_bytes, parse_cpus
 
-__all__ = ["apply", "exec_in", "find_leftovers", "remove_leftovers", "undo"]
+__all__ = ["apply", "exec_in", "find_leftovers", "remove_leftovers", "stress_replicas", "undo"]
+
+FAMILY = "stress"
 
 PID_ANNOTATION = "chaosext.io/stress-pid"
 MISSING = 127
@@ -194,6 +200,7 @@ def _stop(core: client.CoreV1Api, pod: str, namespace: str, container: str, pid:
     return out.strip()
 
 
+@undoer("stress.pods")
 def undo(namespace: str, pods: list[dict[str, Any]], context: str | None = None) -> list[dict[str, Any]]:
     """Stop every stressor and drop the pods' stress annotations (idempotent)."""
     core = _core(context)
@@ -241,3 +248,26 @@ def remove_leftovers(context: str | None = None, dry_run: bool = False) -> list[
         for row in found:
             undo(row["namespace"], [row], context)
     return found
+
+
+def stress_replicas(request: StressRequest, configuration: Configuration, secrets: Secrets) -> dict[str, Any]:
+    """The driver's entry (``StressDriver``): the container's own limits apply; ``cpu_limit`` and
+    ``memory_limit`` are checked only, so an experiment runs unchanged on either target."""
+    parse_cpus(request.cpu_limit, "cpu_limit")
+    if request.memory_limit is not None:
+        parse_bytes(request.memory_limit, "memory_limit")
+    stress, service = request.stress, request.service
+    ns = kube.namespace_of(request.namespace, configuration)
+    expires_at = time.time() + stress.seconds
+    marker = FaultMarker(id=markers.new_id(FAMILY), family=FAMILY, kind=stress.kind, target=f"pods/{ns}/{service}",
+                         scope={"service": service, "namespace": ns}, description=request.describe(),
+                         undo="stress.pods", undo_args={"namespace": ns, "pods": []}, expires_at=expires_at)
+
+    def apply_pods() -> dict[str, Any]:
+        done = apply(service, request.count, ns, request.label_selector, request.container, stress, marker.id,
+                     kube.expiry_annotations(marker.id, expires_at), configuration, secrets,
+                     record=lambda args: engine.record(marker, **args))
+        return {"target": "kubernetes", "namespace": ns, "stress": stress.to_json(),
+                "limits": "the container's own (resources.limits)", **done}
+
+    return engine.activate(marker, apply_pods)

@@ -12,21 +12,28 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
 from chaoslib.exceptions import ActivityFailed
-from chaoslib.types import Configuration
+from chaoslib.types import Configuration, Secrets
 
 from chaosext.common.procs import pids_named, reap, start_ticks
 from chaosext.common.waiting import eventually
 from chaosext.errors import ToolMissing
+from chaosext.faults import engine, markers
+from chaosext.faults.markers import FaultMarker
 from chaosext.faults.paths import faults_dir
+from chaosext.faults.undoers import undoer
 from chaosext.instance import local as instances
 from chaosext.stress import cgroups
-from chaosext.stress.stressor import Stress
+from chaosext.stress.driver import StressRequest
+from chaosext.stress.stressor import Stress, parse_bytes, parse_cpus
 
-__all__ = ["apply", "group_stats", "remove_leftovers", "stressor_pids", "stress_groups", "undo"]
+__all__ = ["apply", "group_stats", "remove_leftovers", "stress_replicas", "stressor_pids", "stress_groups", "undo"]
+
+FAMILY = "stress"
 
 GROUP_PREFIX = "chaosext-stress-"  # "chaosext-" + the fault id
 
@@ -89,7 +96,8 @@ def apply(service: str, count: int, names: list[str] | None, stress: Stress, cpu
         proc = _spawn(stress, [Path(g["path"]) for g in entry["groups"]], log)
         undo_args["stressors"].append({"pid": proc.pid, "start_time": start_ticks(proc.pid)})
         record(undo_args)
-        _wait_started(proc, log, Path(entry["groups"][0]["path"]), pid)
+        with engine.deliberate_wait():  # stress-ng passed its own checks: the fault is real
+            _wait_started(proc, log, Path(entry["groups"][0]["path"]), pid)
         result.append({"instance": name, "pid": pid, "stressor_pid": proc.pid,
                        "cgroups": [g["path"] for g in entry["groups"]]})
     return {"replicas": result, "undo_args": undo_args}
@@ -112,6 +120,7 @@ def _stop_stressor(pid: int, start_time: int | None, timeout: float = 5.0) -> No
             return
 
 
+@undoer("stress.local")
 def undo(replicas: list[dict[str, Any]], stressors: list[dict[str, Any]]) -> None:
     """Stop the stressors, move the replicas home, delete the cgroups (idempotent)."""
     for stressor in stressors:
@@ -174,3 +183,24 @@ def remove_leftovers(dry_run: bool = False) -> list[dict[str, Any]]:
         home = group.parent if group.parent.name != cgroups.V2_PARENT else group.parent.parent
         cgroups.remove(group, home)
     return rows
+
+
+def stress_replicas(request: StressRequest, configuration: Configuration, secrets: Secrets) -> dict[str, Any]:
+    """The driver's entry (``StressDriver``): ``cpu_limit`` and ``memory_limit`` are the replica's
+    limits while stressed, as its container's would be."""
+    cpus = parse_cpus(request.cpu_limit, "cpu_limit")
+    memory = parse_bytes(request.memory_limit, "memory_limit") if request.memory_limit is not None else None
+    limits = f"cpu_limit={cpus if cpus is not None else 'none'}, memory_limit={request.memory_limit or 'none'}"
+    stress, service = request.stress, request.service
+    marker = FaultMarker(id=markers.new_id(FAMILY), family=FAMILY, kind=stress.kind, target=f"local/{service}",
+                         scope={"service": service}, description=f"{request.describe()} ({limits})",
+                         undo="stress.local", undo_args={"replicas": [], "stressors": []},
+                         expires_at=time.time() + stress.seconds)
+
+    def apply_local() -> dict[str, Any]:
+        done = apply(service, request.count, request.instances, stress, cpus, memory, marker.id, configuration,
+                     record=lambda args: engine.record(marker, **args))
+        return {"target": "local", "stress": stress.to_json(), "cpu_limit": cpus, "memory_limit": memory,
+                "replicas": done["replicas"]}
+
+    return engine.activate(marker, apply_local)

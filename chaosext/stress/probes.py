@@ -22,11 +22,11 @@ def stress_status(
     an experiment can require ``nr_throttled > 0`` to prove the stress really bit."""
     rows = []
     for marker in markers.list_markers(family="stress"):
-        if service and marker.target.split("/")[-1] != service:
+        if not markers.matches(marker, {"service": service}):
             continue
         row: dict[str, Any] = {"id": marker.id, "kind": marker.kind, "target": marker.target,
                                "description": marker.description, "expires_at": marker.expires_at}
-        if marker.target.startswith("local/"):
+        if marker.undo_key == "stress.local":
             from chaosext.stress import local
 
             row["replicas"] = local.group_stats(marker.undo_args.get("replicas", []))

@@ -11,8 +11,10 @@ from chaoslib.types import Configuration, Secrets
 from chaosext.common import checks
 from chaosext.faults import engine, markers
 from chaosext.faults.markers import FaultMarker
-from chaosext.target import target_of
-from chaosext.traffic import kubernetes, local, stats, vegeta
+from chaosext.faults.undoers import undoer
+from chaosext.target import driver_for
+from chaosext.traffic import stats, vegeta
+from chaosext.traffic.driver import TrafficDriver
 from chaosext.traffic.runs import LoadRun, load_run
 from chaosext.traffic.targets import SCENARIOS, write_targets
 
@@ -29,7 +31,7 @@ def _base_url(base_url: str | None, configuration: Configuration) -> str:
         if not str(base_url).startswith(("http://", "https://")):
             raise ActivityFailed(f"'base_url' must be an http(s) URL, got {base_url!r}")
         return str(base_url).rstrip("/")
-    driver = kubernetes if target_of(configuration) == "kubernetes" else local
+    driver: TrafficDriver = driver_for(configuration, FAMILY)
     return driver.base_url(configuration)
 
 
@@ -75,7 +77,7 @@ def start_load(
         kind="load",
         target=url,
         description=f"{scenario} load at {rate:g} req/s for {duration:g}s on {url}",
-        undo="chaosext.traffic.actions:_undo",
+        undo="traffic.stop_load",
         undo_args={"run_id": run_id},
         expires_at=time.time() + duration + STOP_GRACE_S,
     )
@@ -90,6 +92,7 @@ def start_load(
     return {**record, "run_id": run_id, "run": run.to_json()}
 
 
+@undoer("traffic.stop_load")
 def _undo(run_id: str) -> None:
     try:
         run = load_run(run_id)
@@ -108,12 +111,9 @@ def stop_load(
     if run_id is not None:
         load_run(run_id)  # unknown id: clear error
     stopped: list[dict[str, Any]] = []
-    for marker in markers.list_markers(family=FAMILY):
-        if run_id and marker.id != run_id:
-            continue
-        done = engine.undo(marker.id)
+    for done in engine.undo_matching(FAMILY, where=lambda m: not run_id or m.id == run_id):
         if done:
-            run = load_run(marker.id)
+            run = load_run(done["id"])
             stopped.append(
                 {
                     "run_id": run.id,

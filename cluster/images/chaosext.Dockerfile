@@ -1,5 +1,5 @@
-# The chaosext package as an image: the in-cluster DNS forwarder (python -m chaosext.dns.server)
-# and chaosext / chaos commands run in the cluster if needed.
+# The chaosext package as an image: the in-cluster DNS forwarder (python -m chaosext.dns.server,
+# hence the [dns] extra) and chaosext / chaos commands run in the cluster if needed.
 # Build from the repository root:
 #   docker build -f cluster/images/chaosext.Dockerfile -t chaosext/chaosext:<version or git sha> .
 # BASE_IMAGE: any Python 3.11 image with `python` and `pip` on PATH; where images cannot be
@@ -20,7 +20,7 @@ COPY chaosext /src/chaosext
 # pip trusts what that machine trusts, a TLS-inspecting proxy's CA included
 RUN --mount=type=secret,id=ca-bundle \
     if [ -s /run/secrets/ca-bundle ]; then export PIP_CERT=/run/secrets/ca-bundle; fi \
-    && pip install --no-cache-dir -c constraints.txt /src \
+    && pip install --no-cache-dir -c constraints.txt "/src[dns]" \
     && rm -rf /src \
     && groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --no-create-home --shell /usr/sbin/nologin app

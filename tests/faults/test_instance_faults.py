@@ -67,6 +67,12 @@ def test_kill_one_payment_instance_is_replaced_and_traffic_holds(stack: Stack) -
         )
         wait_until("30 checkouts during the kill", lambda: len(stream.codes) >= 30, timeout=30)
     assert not stream.failures, f"{len(stream.failures)} of {len(stream.codes)} checkouts failed"
+    # restarted in place, the replica is ready again but its clock started again
+    report = probes.instances_ready("payment-service", running_for_s=30, configuration=LOCAL)
+    clocks = {r["instance"]: r["running_for_s"] for r in report["instances"]}
+    assert clocks[victim["instance"]] < 30, report
+    assert report["ready"] == sum(1 for clock in clocks.values() if clock >= 30) < len(clocks), report
+    assert probes.instances_ready("payment-service", configuration=LOCAL)["ready"] == len(clocks)
 
 
 def test_stop_instance_for_a_duration_comes_back_by_itself(stack: Stack) -> None:

@@ -4,9 +4,13 @@ containerd container that the node's CRI knows, and checkouts served through the
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import requests
-from kind.helpers import NAMESPACE, KindCluster, node_exec
+from kind.helpers import NAMESPACE, KindCluster, app_pods, container_id, cri_container_ids, is_ready, node_exec
+from kube.helpers import wait_until
+
+from chaosext.instance import probes as instance_probes
 
 CHECKOUT = "http://127.0.0.1:8080"
 
@@ -37,3 +41,25 @@ def test_twenty_checkouts_through_the_node_port_succeed(kind_cluster: KindCluste
                                  json={"order_id": f"kind-{uuid.uuid4().hex[:12]}", "amount": 12.5, "currency": "EUR"})
         codes.append(response.status_code)
     assert all(200 <= code < 300 for code in codes), f"checkout answers: {codes}"
+
+
+def test_a_container_restarted_in_place_keeps_its_pod_but_not_its_clock(
+        kind_cluster: KindCluster, chaos_config: dict[str, Any]) -> None:
+    """crictl stops one order-consumer container on the node; the kubelet starts a new one in the
+    same pod (restartCount 1): instances_ready still counts the pod ready, but not with
+    running_for_s, and reports the restart."""
+    (pod,) = app_pods(kind_cluster, "order-consumer")
+    old_id, old_restarts = container_id(pod), pod.status.container_statuses[0].restart_count
+    node_exec("crictl", "stop", "--timeout", "0", old_id)
+    restarted = wait_until(
+        "the kubelet to restart the container in the same pod, Ready",
+        lambda: app_pods(kind_cluster, "order-consumer"),
+        lambda pods: len(pods) == 1 and pods[0].metadata.uid == pod.metadata.uid
+        and pods[0].status.container_statuses[0].restart_count > old_restarts
+        and container_id(pods[0]) not in ("", old_id) and is_ready(pods[0]),
+        timeout_s=90)
+    assert container_id(restarted[0]) in cri_container_ids()
+    plain = instance_probes.instances_ready("order-consumer", configuration=chaos_config)
+    clocked = instance_probes.instances_ready("order-consumer", running_for_s=60, configuration=chaos_config)
+    assert plain["ready"] == 1 and plain["restarts"] == old_restarts + 1, plain
+    assert clocked["ready"] == 0 and clocked["instances"][0]["running_for_s"] < 60, clocked

@@ -408,3 +408,48 @@ def test_a_refused_activity_is_an_error_naming_the_permission_in_the_journal(
     message = "".join(run[0]["exception"])
     assert "PermissionRefused" in message and USER in message, message
     assert f"lacks the permission 'list' on 'pods' (the core API group) in namespace '{namespace}'" in message
+
+
+# ---- an application of your own in another namespace (app-namespaces) -------------------------
+def _identity(kube: Kube, temp: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**_tools_env(), "KUBECONFIG": str(kube.kubeconfig), "RUNNER_TEMP": str(temp)}
+    env.pop("KUBERNETES_CONTEXT", None)
+    return subprocess.run(["bash", str(REPO / "scripts" / "ci-runner-identity.sh"), "--duration-minutes", "15", *args],
+                          env=env, capture_output=True, text=True, timeout=180)
+
+
+def test_the_role_is_granted_in_an_application_namespace_named_with_namespace(
+    runner: Runner, kube: Kube, namespace: str, tmp_path: Path
+) -> None:
+    """``namespace`` stands for the application's: refused to the runner until the script is run
+    with --namespace for it, then granted exactly the Role, bound to the same ServiceAccount."""
+    with runner.api() as api:
+        assert not _can(api, "delete", "pods", namespace)
+    proc = _identity(kube, tmp_path, "--namespace", namespace)
+    assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    granted = Path(proc.stdout.strip().splitlines()[-1].removeprefix("KUBECONFIG="))
+    with config.new_client_from_config(config_file=str(granted)) as api:
+        assert _can(api, "delete", "pods", namespace) and _can(api, "patch", "configmaps", namespace)
+        assert _can(api, "delete", "pods", NAMESPACE)
+        assert not _can(api, "delete", "pods", "default") and not _can(api, "list", "secrets", namespace)
+    rbac = client.RbacAuthorizationV1Api(kube.api)
+    binding = rbac.read_namespaced_role_binding("chaosext-runner", namespace)
+    assert [(s.kind, s.name, s.namespace) for s in binding.subjects] == [("ServiceAccount", "chaosext-runner", NAMESPACE)]
+    role = rbac.read_namespaced_role("chaosext-runner", namespace)
+    assert role.metadata.labels["app.kubernetes.io/name"] == "chaosext-runner"
+    assert role.rules == rbac.read_namespaced_role("chaosext-runner", NAMESPACE).rules
+
+
+def test_a_bad_or_missing_application_namespace_is_refused_and_changes_nothing(
+    kube: Kube, namespace: str, tmp_path: Path
+) -> None:
+    proc = _identity(kube, tmp_path, "--namespace", "Not_A_Namespace")
+    assert proc.returncode == 2 and "--namespace: 'Not_A_Namespace' is not a namespace name" in proc.stderr, proc.stderr
+    missing = f"absent-{uuid.uuid4().hex[:8]}"
+    proc = _identity(kube, tmp_path, "--namespace", namespace, "--namespace", missing)
+    assert proc.returncode == 1 and f"namespace {missing} (--namespace) does not exist" in proc.stderr, proc.stderr
+    rbac = client.RbacAuthorizationV1Api(kube.api)
+    with pytest.raises(ApiException) as caught:
+        rbac.read_namespaced_role_binding("chaosext-runner", namespace)
+    assert caught.value.status == 404
+    assert not list((tmp_path).glob("chaosext-runner.*")), "no kubeconfig is written when nothing is applied"

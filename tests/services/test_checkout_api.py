@@ -8,7 +8,9 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -266,7 +268,9 @@ def test_hedging_outruns_connections_that_hang(start_service: ServiceFactory, tl
     attempt timeout. Compared with the same checkout with hedging off, in the same run: fewer
     checkouts slower than one attempt timeout, and no order charged twice."""
     proxy_port = toxiproxy.proxy("payment-hedge", payment.port)
-    config = _write_config(tmp_path, {"breaker_fail_max": 1000})
+    # the toxic accepts connections and then hangs them (TLS handshake included): with the connect
+    # timeout on, those would fail before any hedge; off, this measures hedging alone
+    config = _write_config(tmp_path, {"breaker_fail_max": 1000, "connect_timeout_s": 0})
     checkout = start_checkout(start_service, tls, dns_server, proxy_port, CONFIG_FILE=config)
     resp = requests.post(f"{toxiproxy.api}/proxies/payment-hedge/toxics", timeout=5, json={
         "name": "blackhole", "type": "timeout", "stream": "upstream", "toxicity": 0.5,
@@ -275,7 +279,7 @@ def test_hedging_outruns_connections_that_hang(start_service: ServiceFactory, tl
     try:
         slow_hedged, hedged_ids = _slow_checkouts(checkout, "hedged", 60)
         hedges = metric_value(checkout.metrics(), "dependency_hedges_total", {"dependency": "payment"}) or 0
-        _write_config(tmp_path, {"breaker_fail_max": 1000, "hedge_after_s": 0})
+        _write_config(tmp_path, {"breaker_fail_max": 1000, "connect_timeout_s": 0, "hedge_after_s": 0})
         wait_until("hedging off", lambda: checkout.get("/admin/config").json()["values"]["hedge_after_s"] == 0,
                    timeout=10)
         slow_plain, plain_ids = _slow_checkouts(checkout, "plain", 60)
@@ -288,3 +292,54 @@ def test_hedging_outruns_connections_that_hang(start_service: ServiceFactory, tl
     # an order whose every attempt and hedge hung within the 2 s budget is not charged (p < 7 %)
     assert set(hedged) <= set(hedged_ids) and len(hedged) >= 45, hedged
     assert set(hedged.values()) == {1}, hedged  # a hedge never charges twice
+
+
+@pytest.fixture
+def hanging_port() -> Iterator[int]:
+    """A port whose TCP connects hang without an answer: a listener that never accepts, its accept
+    queue filled, so the kernel drops further SYNs (as for an address whose replica is gone)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    queued: list[socket.socket] = []
+    try:
+        while True:
+            client = socket.socket()
+            client.settimeout(0.3)
+            try:
+                client.connect(("127.0.0.1", port))
+            except TimeoutError:
+                client.close()
+                break
+            queued.append(client)
+            assert len(queued) < 16, "the listener's accept queue never filled"
+        yield port
+    finally:
+        for client in queued:
+            client.close()
+        listener.close()
+
+
+def test_a_connect_that_hangs_is_given_up_after_connect_timeout(start_service: ServiceFactory, tls: TlsFiles,
+                                                                 dns_server: DnsServer, hanging_port: int,
+                                                                 tmp_path: Path) -> None:
+    """Connects to payment hang (SYNs dropped): with connect_timeout_s (0.5 s by default) each
+    attempt and hedge gives up on its connect and is recorded as a connect timeout, leaving budget
+    for the retries; with it off, the same checkout's attempts wait out their 0.8 s timeouts."""
+    bounded_dir, unbounded_dir = tmp_path / "bounded", tmp_path / "unbounded"
+    bounded_dir.mkdir()
+    unbounded_dir.mkdir()
+    bounded = start_checkout(start_service, tls, dns_server, hanging_port,
+                             CONFIG_FILE=_write_config(bounded_dir, {"breaker_fail_max": 1000}))
+    unbounded = start_checkout(start_service, tls, dns_server, hanging_port, CONFIG_FILE=_write_config(
+        unbounded_dir, {"breaker_fail_max": 1000, "connect_timeout_s": 0}))
+    for name, checkout in (("bounded", bounded), ("unbounded", unbounded)):
+        resp = checkout.post("/api/checkout", json=order(f"hang-{name}"))
+        assert resp.status_code == 503, (name, resp.status_code, resp.text)
+
+    def outcome(checkout: Service, label: str) -> float:
+        return metric_value(checkout.metrics(), "dependency_requests_total",
+                            {"dependency": "payment", "outcome": label}) or 0
+    assert outcome(bounded, "connect_timeout") >= 3, "the attempts and hedges should give up on their connects"
+    assert outcome(unbounded, "connect_timeout") == 0 and outcome(unbounded, "timeout") >= 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -41,10 +42,11 @@ def test_cache_root_env_then_xdg_then_home(monkeypatch: pytest.MonkeyPatch, tmp_
     assert settings.cache_root() == tmp_path / "home" / ".cache" / "chaosext"
 
 
-def test_venv_follows_the_repository_unless_set(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_venv_is_the_running_environment_unless_set(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("CHAOSEXT_HOME", str(tmp_path / "repo"))
+    monkeypatch.delenv("CHAOSEXT_VENV", raising=False)
     assert settings.repo_root() == tmp_path / "repo"
-    assert settings.venv_dir() == tmp_path / "repo" / ".venv"
+    assert settings.venv_dir() == Path(sys.prefix)  # not <repo>/.venv: a pip install runs from anywhere
     monkeypatch.setenv("CHAOSEXT_VENV", str(tmp_path / "venv"))
     assert settings.venv_dir() == tmp_path / "venv"
 

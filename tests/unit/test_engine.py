@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from chaoslib.exceptions import ActivityFailed
 from markers_support import make_marker
 from recording_undo import calls
+from support import wait_until
 
 from chaosext.faults import engine, markers
 
@@ -167,3 +169,52 @@ def test_sigterm_during_apply_waits_for_the_whole_change_then_undoes_it(log: Pat
     assert applied == ["done"]
     assert markers.load(marker.id) is None
     assert [c["label"] for c in calls(log)] == ["whole"]
+
+
+def test_undo_matching_filters_on_the_scope_and_ignores_unset_values(log: Path) -> None:
+    made = {
+        "a": make_marker(log, "a", family="alpha"),
+        "b": make_marker(log, "b", family="alpha"),
+        "c": make_marker(log, "c", family="alpha"),
+    }
+    made["a"].scope = {"service": "payment-service", "namespace": "shop"}
+    made["b"].scope = {"service": "checkout-api", "namespace": "shop"}
+    for marker in made.values():
+        markers.save(marker)
+
+    assert engine.undo_matching("alpha", scope={"service": "nothing-here"}) == []
+    done = engine.undo_matching("alpha", scope={"service": "payment-service", "namespace": None})
+    assert [r["id"] for r in done] == [made["a"].id] and done[0]["scope"]["namespace"] == "shop"
+    done = engine.undo_matching("alpha", scope={"service": None})
+    assert sorted(r["undo_args"]["label"] for r in done) == ["b", "c"]
+
+
+def test_record_saves_what_apply_learnt_for_undo_at_once(log: Path) -> None:
+    marker = make_marker(log, "scaled")
+    seen: list[dict[str, Any]] = []
+
+    def apply() -> dict[str, Any]:
+        engine.record(marker, replicas=3)
+        stored = markers.load(marker.id)
+        assert stored is not None
+        seen.append(stored.undo_args)
+        return {}
+
+    engine.activate(marker, apply)
+    assert seen == [{"log": str(log), "label": "scaled", "replicas": 3}], "on disk before apply returned"
+    assert markers.load(marker.id).undo_args["replicas"] == 3  # type: ignore[union-attr]
+
+
+def test_deliberate_waits_are_added_up_apart_from_the_rest(log: Path, signal_handlers: None) -> None:
+    before = engine.waited_s()
+
+    def apply() -> dict[str, Any]:
+        with engine.unshielded():
+            wait_until("a short deliberate wait", lambda: engine.waited_s() >= 0 and time.perf_counter() > end)
+        return {}
+
+    end = time.perf_counter() + 0.2
+    engine.activate(make_marker(log, "waits"), apply)
+    with engine.deliberate_wait():
+        pass
+    assert 0.2 <= engine.waited_s() - before < 2

@@ -14,6 +14,7 @@ DEFAULT_KAFKA = "127.0.0.1:19092,127.0.0.1:19093,127.0.0.1:19094"
 TUNABLE_DEFAULTS: dict[str, int | float] = {
     "total_budget_s": 2.0,
     "attempt_timeout_s": 0.8,
+    "connect_timeout_s": 0.5,
     "hedge_after_s": 0.4,
     "max_attempts": 3,
     "backoff_base_s": 0.1,
@@ -26,8 +27,9 @@ TUNABLE_DEFAULTS: dict[str, int | float] = {
 }
 
 
-ZERO_ALLOWED = frozenset({"hedge_after_s"})
-"""Tunables that may be set to 0: hedge_after_s 0 turns hedging off."""
+ZERO_ALLOWED = frozenset({"hedge_after_s", "connect_timeout_s"})
+"""Tunables that may be set to 0: hedge_after_s 0 turns hedging off; connect_timeout_s 0 leaves
+the TCP connect bounded by the attempt timeout only."""
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,8 @@ def classify_error(exc: BaseException) -> str:
         return "dns_error"
     if isinstance(exc, aiohttp.ClientSSLError | ssl.SSLError):
         return "tls_error"
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return "connect_timeout"
     if isinstance(exc, asyncio.TimeoutError):
         return "timeout"
     if isinstance(exc, aiohttp.ClientConnectionError):
