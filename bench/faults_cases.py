@@ -32,7 +32,8 @@ from faults_observe import (
     served_fingerprint,
 )
 
-from chaosext.certificate.material import load_ca_pair, sans_of, serve_cert
+from chaosext.certificate.material import sans_of, serve_cert
+from chaosext.common.pki import load_ca_files
 from chaosext.stack.config import StackConfig
 from chaosext.stack.supervisor import Supervisor
 from chaosext.stress import cgroups
@@ -220,7 +221,7 @@ def certificate_case(config: StackConfig) -> Case:
         remember()
         for src, dst in zip(files, saved, strict=True):
             shutil.copyfile(src, dst)
-        ca = load_ca_pair(config.ca_file.read_bytes(), config.ca_key_file.read_bytes(), str(config.ca_file))
+        ca = load_ca_files(config.ca_file, config.ca_key_file)
         names, ips = sans_of(x509.load_pem_x509_certificate(config.payment_cert_file.read_bytes()))
         cert_pem, key_pem = serve_cert(ca, names, ips)
         fresh[0].write_bytes(key_pem)

@@ -45,16 +45,15 @@ from typing import Any, TextIO
 from rich.table import Table
 from stack_up import console, memory_by_component, progress, run_cli, time_up
 
+from chaosext.common.settings import cache_root, state_root
 from chaosext.localkube.nodebuild import node_bin_dir
 from chaosext.localkube.paths import bin_dir
 from chaosext.stack import lifecycle
 from chaosext.stack.config import StackConfig, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
-CACHE = Path(os.environ.get("CHAOSEXT_CACHE_DIR") or Path.home() / ".cache" / "chaosext")
-STATE = Path(
-    os.environ.get("CHAOSEXT_STATE_DIR") or Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local/state") / "chaosext"
-)
+CACHE = cache_root()
+STATE = state_root()
 CLUSTER = "chaosext"
 NODE = f"{CLUSTER}-control-plane"
 CONTEXT = f"kind-{CLUSTER}"

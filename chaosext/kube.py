@@ -18,6 +18,7 @@ from chaoslib.types import Configuration, Secrets
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
+from chaosext.common import checks
 from chaosext.faults import guardrails
 from chaosext.kube_permissions import permission_refused
 from chaosext.target import setting
@@ -51,8 +52,7 @@ def current_context(secrets: Secrets = None) -> str | None:
 
 def namespace_of(namespace: str | None, configuration: Configuration) -> str:
     ns = namespace or setting(configuration, "namespace", "default")
-    if not isinstance(ns, str) or not ns:
-        raise ActivityFailed(f"'namespace' must be a non-empty string, got {ns!r}")
+    checks.non_empty("namespace", ns)
     guardrails.check_namespace(ns, configuration)
     return ns
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from support import wait_until
 
 REPO = Path(__file__).resolve().parents[1]
 CHAOSEXT = [str(Path(sys.executable).parent / "chaosext")]
@@ -45,11 +46,9 @@ def stack_up() -> Stack:
     """Bring the stack up (idempotent) and wait until every component reports healthy: a replica
     that a previous test's rollback is restarting may be unhealthy for a few seconds."""
     chaosext("stack", "up", timeout=900)
-    deadline = time.monotonic() + 60
-    while True:
-        proc = chaosext("stack", "status", "--json", check=time.monotonic() > deadline)
-        if proc.returncode == 0:
-            return Stack(status=json.loads(proc.stdout))
-        time.sleep(0.5)
+    proc = wait_until("every component of the stack to report healthy",
+                      lambda: chaosext("stack", "status", "--json", check=False), timeout=60, interval=0.5,
+                      done=lambda status: status.returncode == 0, retry_on=())
+    return Stack(status=json.loads(proc.stdout))
 
 

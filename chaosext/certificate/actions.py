@@ -10,12 +10,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
 from chaosext.certificate.driver import CertificateDriver, CertificateFault, KubeBuilder, LocalBuilder
 from chaosext.certificate.material import CA, Served, serve_cert
 from chaosext.certificate.material import new_ca as make_ca
+from chaosext.common import checks
 from chaosext.faults import engine
 from chaosext.target import driver_for
 
@@ -42,12 +42,6 @@ def _need(ca: CA | None, what: str) -> CA:
     return ca
 
 
-def _positive(value: Any, argument: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise ActivityFailed(f"'{argument}' must be a positive number of seconds, got {value!r}")
-    return float(value)
-
-
 def _run(
     kind: str,
     description: str,
@@ -66,8 +60,8 @@ def _run(
         local_build=local_build,
         kube_build=kube_build,
         seconds=engine.check_duration(duration),
-        timeout=_positive(timeout, "timeout"),
-        trust_wait=_positive(trust_wait, "trust_wait"),
+        timeout=checks.seconds("timeout", timeout),
+        trust_wait=checks.seconds("trust_wait", trust_wait),
         **k8s,
     )
     driver: CertificateDriver = driver_for(configuration, FAMILY)

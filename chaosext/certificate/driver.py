@@ -7,10 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
 from chaosext.certificate.material import CA, Served
+from chaosext.common import checks
 
 __all__ = [
     "DEFAULT_SERVER_NAME",
@@ -59,10 +59,7 @@ class ClusterBundle(str):
 
 def check_port(value: Any, argument: str) -> int:
     """A TCP port (an integer, or digits from the environment)."""
-    port = int(value) if isinstance(value, str) and value.isdigit() else value
-    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
-        raise ActivityFailed(f"'{argument}' must be an integer 1..65535, got {value!r}")
-    return port
+    return checks.whole(argument, value, 1, 65535)
 
 
 class CertificateDriver(Protocol):

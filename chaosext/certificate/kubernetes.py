@@ -25,7 +25,8 @@ from kubernetes.client.rest import ApiException
 from chaosext import kube
 from chaosext.certificate import backup, trust
 from chaosext.certificate.driver import DEFAULT_SERVER_NAME, CertificateFault, ClusterBundle, check_port
-from chaosext.certificate.material import CA, Served, describe, load_ca_pair, sans_of
+from chaosext.certificate.material import CA, Served, describe, sans_of
+from chaosext.common.pki import load_ca
 from chaosext.faults import engine, markers
 from chaosext.faults.markers import FaultMarker
 from chaosext.faults.undoers import undoer
@@ -85,7 +86,7 @@ def _signing_ca(core: client.CoreV1Api, ca_secret: str | None, ns: str) -> CA | 
     if "tls.crt" not in data or "tls.key" not in data:
         raise ActivityFailed(f"'ca_secret': Secret {ns}/{ca_secret} has no tls.crt/tls.key; nothing changed")
     try:
-        return load_ca_pair(_unb64(data["tls.crt"]), _unb64(data["tls.key"]), f"Secret {ns}/{ca_secret}")
+        return load_ca(_unb64(data["tls.crt"]), _unb64(data["tls.key"]), f"Secret {ns}/{ca_secret}")
     except ValueError as exc:
         raise ActivityFailed(f"'ca_secret': {exc}; nothing changed") from None
 

@@ -20,7 +20,9 @@ from cryptography import x509
 from chaosext.certificate import backup, trust
 from chaosext.certificate.driver import CertificateFault
 from chaosext.certificate.handshake import handshake
-from chaosext.certificate.material import CA, Served, describe, load_ca_pair, pem_certs, sans_of
+from chaosext.certificate.material import CA, Served, describe, pem_certs, sans_of
+from chaosext.common.pki import load_ca_files
+from chaosext.common.waiting import WaitTimeout, eventually, wait_until
 from chaosext.faults import engine, markers
 from chaosext.faults.markers import FaultMarker
 from chaosext.faults.undoers import undoer
@@ -56,20 +58,25 @@ def _clients(config: StackConfig) -> list[str]:
 
 def _wait_served(config: StackConfig, fingerprint: str, timeout: float) -> dict[str, Any]:
     """Until every payment-service replica serves the certificate ``fingerprint`` (real handshakes)."""
-    deadline = time.monotonic() + timeout
-    seen: dict[str, Any] = {}
-    while True:
+
+    def served() -> dict[str, Any]:
+        seen: dict[str, Any] = {}
         for name, port in _replicas(config):
             try:
                 got = handshake(config.host, port, config.payment_dns_name, str(config.ca_bundle), timeout=3)
                 seen[name] = got["certificate"]["fingerprint_sha256"]
             except OSError as exc:
                 seen[name] = f"unreachable: {exc}"
-        if all(v == fingerprint for v in seen.values()):
-            return seen
-        if time.monotonic() > deadline:
-            raise ActivityFailed(f"payment-service did not serve the new certificate in {timeout:g}s: {seen}")
-        time.sleep(0.2)
+        return seen
+
+    try:
+        return wait_until("payment-service to serve the new certificate", served,
+                          done=lambda seen: all(v == fingerprint for v in seen.values()),
+                          timeout_s=timeout, interval_s=0.2)
+    except WaitTimeout as exc:
+        raise ActivityFailed(
+            f"payment-service did not serve the new certificate in {timeout:g}s: {exc.last}"
+        ) from None
 
 
 def inject(
@@ -89,7 +96,7 @@ def inject(
             f"{active[0].description}); roll it back first; nothing changed"
         )
     try:
-        ca = load_ca_pair(config.ca_file.read_bytes(), config.ca_key_file.read_bytes(), str(config.ca_file))
+        ca = load_ca_files(config.ca_file, config.ca_key_file)
         old = {name: path.read_bytes() for name, path in files.items()}
         names, ips = sans_of(x509.load_pem_x509_certificate(old["cert"]))
         served = build(ca, names, ips, old["bundle"])
@@ -172,18 +179,18 @@ def _wait_fingerprint(
     replicas: list[tuple[str, int]], server_name: str, fingerprint: str, timeout: float
 ) -> None:
     """Best effort, bounded: until every reachable replica serves ``fingerprint``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        done = True
+
+    def served() -> bool:
         for host, port in replicas:
             try:
                 got = handshake(host, port, server_name, None, timeout=2)["certificate"]["fingerprint_sha256"]
             except OSError:
                 continue
-            done = done and got == fingerprint
-        if done:
-            return
-        time.sleep(0.2)
+            if got != fingerprint:
+                return False
+        return True
+
+    eventually("every reachable replica to serve the certificate", served, timeout_s=timeout, interval_s=0.2)
 
 
 def serve_certificate(fault: CertificateFault, configuration: Configuration, secrets: Secrets) -> dict[str, Any]:

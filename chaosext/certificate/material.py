@@ -7,29 +7,15 @@ subject, SANs and validity only.
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 from dataclasses import dataclass
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import NameOID
 
-from chaosext.stack.tls import issue_server_cert
+from chaosext.common.pki import CA, issue_server_cert, new_ca
 
-__all__ = ["CA", "Served", "describe", "load_ca_pair", "new_ca", "pem_certs", "sans_of", "serve_cert"]
-
-PrivateKey = ec.EllipticCurvePrivateKey
-
-
-@dataclass(frozen=True)
-class CA:
-    cert: x509.Certificate
-    key: PrivateKey
-
-    @property
-    def pem(self) -> bytes:
-        return self.cert.public_bytes(serialization.Encoding.PEM)
+__all__ = ["CA", "Served", "describe", "new_ca", "pem_certs", "sans_of", "serve_cert"]
 
 
 @dataclass(frozen=True)
@@ -43,39 +29,6 @@ class Served:
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def new_ca(common_name: str, days: int = 365) -> CA:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = _now()
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=days))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
-                          key_encipherment=False, data_encipherment=False, key_agreement=False,
-                          encipher_only=False, decipher_only=False),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    return CA(cert, key)
-
-
-def load_ca_pair(cert_pem: bytes, key_pem: bytes, what: str) -> CA:
-    try:
-        cert = x509.load_pem_x509_certificate(cert_pem)
-        key = serialization.load_pem_private_key(key_pem, password=None)
-    except ValueError as exc:
-        raise ValueError(f"{what}: not a PEM certificate and key: {exc}") from None
-    if not isinstance(key, ec.EllipticCurvePrivateKey):
-        raise ValueError(f"{what}: the CA key must be an EC key")
-    return CA(cert, key)
 
 
 def pem_certs(pem: bytes) -> list[x509.Certificate]:
@@ -94,14 +47,10 @@ def sans_of(cert: x509.Certificate) -> tuple[list[str], list[str]]:
 
 def serve_cert(ca: CA, names: list[str], ips: list[str], expired: bool = False) -> tuple[bytes, bytes]:
     """A serving certificate for the names, signed by ``ca``; ``expired``: its notAfter is a day ago."""
-    if not names:
-        raise ValueError("the certificate needs at least one DNS name")
-    for ip in ips:
-        ipaddress.ip_address(ip)
     if expired:
-        return issue_server_cert(ca.cert, ca.key, names, ips, valid_for=dt.timedelta(days=1),
+        return issue_server_cert(ca, names, ips, valid_for=dt.timedelta(days=1),
                                  not_before=_now() - dt.timedelta(days=2))
-    return issue_server_cert(ca.cert, ca.key, names, ips, valid_for=dt.timedelta(days=90))
+    return issue_server_cert(ca, names, ips, valid_for=dt.timedelta(days=90))
 
 
 def describe(cert: x509.Certificate | bytes) -> dict[str, object]:

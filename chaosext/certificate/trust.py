@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-import time
-
 import requests
 from prometheus_client.parser import text_string_to_metric_families
+
+from chaosext.common.waiting import eventually
 
 __all__ = ["ca_reloads", "ca_reloads_in", "wait_reloaded"]
 
@@ -36,12 +36,13 @@ def ca_reloads_in(text: str) -> float | None:
 
 def wait_reloaded(before: dict[str, float | None], timeout: float) -> dict[str, bool]:
     """Until each reachable client's count rose above ``before`` (or ``timeout``): who reloaded."""
-    deadline = time.monotonic() + timeout
     seen = {url: False for url, count in before.items() if count is not None}
-    while True:
+
+    def all_reloaded() -> bool:
         for url in [u for u, done in seen.items() if not done]:
             now = ca_reloads(url)
             seen[url] = now is not None and now > (before[url] or 0.0)
-        if all(seen.values()) or time.monotonic() > deadline:
-            return seen
-        time.sleep(0.2)
+        return all(seen.values())
+
+    eventually("every client to reload its CA", all_reloaded, timeout_s=timeout, interval_s=0.2)
+    return seen

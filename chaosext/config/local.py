@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
+from chaosext.common import checks
 from chaosext.faults import engine, markers
 from chaosext.faults.markers import FaultMarker
 from chaosext.faults.undoers import undoer
@@ -25,8 +25,7 @@ SERVICES = ("checkout-api", "payment-service", "order-consumer")
 
 
 def config_path(service: str) -> Path:
-    if service not in SERVICES:
-        raise ActivityFailed(f"'service' must be one of {', '.join(SERVICES)}, got {service!r}")
+    checks.choice("service", service, SERVICES)
     return load_config().service_config_file(service)
 
 

@@ -9,6 +9,7 @@ import requests
 from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
+from chaosext.common import checks
 from chaosext.dependency.client import ToxiproxyClient, toxiproxy_url
 
 __all__ = ["dependency_faults", "http_round_trip_ms"]
@@ -33,8 +34,7 @@ def http_round_trip_ms(
 ) -> float:
     """Median time (ms) of a request to ``url`` over an already-open connection, as a client sees
     it: the first request opens the connection and is not counted."""
-    if samples < 1:
-        raise ActivityFailed(f"'samples' must be at least 1, got {samples}")
+    samples = checks.positive_int("samples", samples)
     verify: bool | str = ca_file or True
     timings: list[float] = []
     with requests.Session() as session:

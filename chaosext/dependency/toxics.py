@@ -8,17 +8,13 @@ from typing import Any, Protocol
 
 from chaoslib.exceptions import ActivityFailed
 
+from chaosext.common import checks
+
 __all__ = ["Down", "Hang", "Latency", "Reset", "Toxic"]
 
 
 def _non_negative(name: str, value: float) -> int:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ActivityFailed(f"'{name}' must be a number of milliseconds, got {value!r}") from None
-    if number < 0:
-        raise ActivityFailed(f"'{name}' must not be negative, got {value!r}")
-    return int(number)
+    return int(checks.milliseconds(name, value))
 
 
 class Toxic(Protocol):

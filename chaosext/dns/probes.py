@@ -14,6 +14,7 @@ import dns.rdatatype
 from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
+from chaosext.common import checks
 from chaosext.dns.driver import DnsDriver
 from chaosext.dns.names import check_name
 from chaosext.target import driver_for, setting
@@ -68,10 +69,8 @@ def resolve(
         rdtype = dns.rdatatype.from_text(str(record_type))
     except dns.rdatatype.UnknownRdatatype:
         raise ActivityFailed(f"'record_type' {record_type!r} is not a DNS record type") from None
-    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
-        raise ActivityFailed(f"'samples' must be an integer of at least 1, got {samples!r}")
-    if not isinstance(timeout, int | float) or timeout <= 0:
-        raise ActivityFailed(f"'timeout' must be a positive number of seconds, got {timeout!r}")
+    samples = checks.positive_int("samples", samples)
+    timeout = checks.seconds("timeout", timeout)
     host, port = _server(server, configuration)
     rcodes: list[str] = []
     timings: list[float] = []

@@ -7,6 +7,8 @@ from typing import Any
 
 from chaoslib.exceptions import ActivityFailed
 
+from chaosext.common import checks
+
 __all__ = ["FAILURES", "MAX_DELAY_MS", "DnsFaultSpec", "delay_spec", "failure_spec"]
 
 MAX_DELAY_MS = 120_000
@@ -39,15 +41,7 @@ class DnsFaultSpec:
 
 
 def _ms(value: Any, argument: str) -> int:
-    if isinstance(value, bool):
-        raise ActivityFailed(f"'{argument}' must be a number of milliseconds, got {value!r}")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ActivityFailed(f"'{argument}' must be a number of milliseconds, got {value!r}") from None
-    if not 0 <= number <= MAX_DELAY_MS:
-        raise ActivityFailed(f"'{argument}' must be between 0 and {MAX_DELAY_MS} ms, got {value!r}")
-    return round(number)
+    return round(checks.milliseconds(argument, value, maximum=MAX_DELAY_MS))
 
 
 def delay_spec(name: str, delay_ms: Any, jitter_ms: Any) -> DnsFaultSpec:

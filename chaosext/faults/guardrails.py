@@ -19,6 +19,7 @@ from typing import Any
 
 from chaoslib.exceptions import ActivityFailed
 
+from chaosext.common import checks
 from chaosext.target import setting
 
 __all__ = ["check_context", "check_count", "check_namespace", "check_replica_share", "max_victims"]
@@ -36,9 +37,9 @@ def _as_list(value: Any) -> list[str]:
 
 def check_count(count: Any) -> int:
     """How many replicas a fault hits: a whole number >= 1."""
-    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+    if isinstance(count, str):  # a count is given as a number, never as text
         raise ActivityFailed(f"'count' must be a whole number >= 1, got {count!r}")
-    return count
+    return checks.positive_int("count", count)
 
 
 def check_namespace(namespace: str, configuration: Configuration = None) -> None:

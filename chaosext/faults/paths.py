@@ -1,20 +1,12 @@
-"""Where chaosext keeps its state (see docs/architecture.md)."""
+"""Where the fault markers live (see docs/architecture.md): ``faults`` under the state root."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from chaosext.common.settings import state_root
+
 __all__ = ["faults_dir", "state_root"]
-
-
-def state_root() -> Path:
-    env = os.environ.get("CHAOSEXT_STATE_DIR")
-    if env:
-        return Path(env).expanduser()
-    xdg = os.environ.get("XDG_STATE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".local" / "state"
-    return base / "chaosext"
 
 
 def faults_dir() -> Path:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
+from chaosext.common import checks
 from chaosext.instance.driver import InstanceDriver
 from chaosext.target import driver_for
 
@@ -28,18 +28,7 @@ def instances_ready(
     its pod (Kubernetes) has been running for at least that many seconds: a replica that was
     killed and restarted in place during a fault is Ready again soon, with the same pod, but its
     clock started again."""
-    minimum = _seconds_or_none("running_for_s", running_for_s)
+    minimum = None if running_for_s is None else checks.seconds("running_for_s", running_for_s, zero_ok=True)
     driver: InstanceDriver = driver_for(configuration, "instance")
     return driver.instances_ready(service, namespace, label_selector, minimum, configuration, secrets)
 
-
-def _seconds_or_none(name: str, value: Any) -> float | None:
-    if value is None:
-        return None
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        raise ActivityFailed(f"'{name}' must be a number of seconds, got {value!r}") from None
-    if seconds < 0:
-        raise ActivityFailed(f"'{name}' must be 0 or more seconds, got {value!r}")
-    return seconds

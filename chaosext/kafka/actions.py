@@ -130,8 +130,7 @@ def rewind_consumer_group(
     at_ms = checks.timestamp_ms(to_timestamp) if to_timestamp is not None else None
     seconds = engine.check_duration(timeout, "timeout")
     for name, value in (("group", group), ("topic", topic), ("consumer", consumer)):
-        if not isinstance(value, str) or not value:
-            raise ActivityFailed(f"'{name}' must be a non-empty string, got {value!r}")
+        checks.non_empty(name, value)
     if ready_url is not None and (not isinstance(ready_url, str) or not ready_url.startswith(("http://", "https://"))):
         raise ActivityFailed(f"'ready_url' must be an http(s) URL, got {ready_url!r}")
     return consumers.rewind(group, topic, count, at_ms, consumer, namespace, seconds, configuration, secrets,
@@ -204,12 +203,7 @@ def produce_canaries(
     forgets the tag's earlier canaries first (start of a run)."""
     canary.check_tag(tag)
     n = checks.positive_int("count", count)
-    try:
-        interval = float(interval_s)
-    except (TypeError, ValueError):
-        raise ActivityFailed(f"'interval_s' must be a number of seconds, got {interval_s!r}") from None
-    if interval < 0:
-        raise ActivityFailed(f"'interval_s' must not be negative, got {interval_s!r}")
+    interval = checks.seconds("interval_s", interval_s, zero_ok=True)
     conn = connection(configuration, secrets)
     return run(
         f"producing canaries {tag!r}",

@@ -23,7 +23,7 @@ from aiokafka.admin import NewTopic
 from aiokafka.errors import KafkaError
 from chaoslib.exceptions import ActivityFailed
 
-from chaosext.faults.paths import state_root
+from chaosext.common.settings import state_root
 from chaosext.kafka import admin
 from chaosext.kafka.connection import Connection
 

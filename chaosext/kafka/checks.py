@@ -1,4 +1,7 @@
-"""Argument checks shared by the Kafka activities: each names the bad argument, before anything changes."""
+"""Argument checks of the Kafka activities: each names the bad argument, before anything changes.
+
+The general checks (whole numbers, choices, seconds) are chaosext.common.checks, offered here too so
+that the Kafka modules ask one module."""
 
 from __future__ import annotations
 
@@ -7,29 +10,9 @@ from typing import Any
 
 from chaoslib.exceptions import ActivityFailed
 
-__all__ = ["broker_ids", "choice", "positive_int", "timestamp_ms", "whole"]
+from chaosext.common.checks import choice, non_empty, positive_int, seconds, whole
 
-
-def whole(name: str, value: Any, minimum: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ActivityFailed(f"'{name}' must be a whole number >= {minimum}, got {value!r}")
-    try:
-        number = int(value)
-    except ValueError:
-        raise ActivityFailed(f"'{name}' must be a whole number >= {minimum}, got {value!r}") from None
-    if number < minimum:
-        raise ActivityFailed(f"'{name}' must be a whole number >= {minimum}, got {value!r}")
-    return number
-
-
-def positive_int(name: str, value: Any) -> int:
-    return whole(name, value, 1)
-
-
-def choice(name: str, value: Any, options: tuple[str, ...]) -> str:
-    if value not in options:
-        raise ActivityFailed(f"'{name}' must be one of {', '.join(options)}, got {value!r}")
-    return str(value)
+__all__ = ["broker_ids", "choice", "non_empty", "positive_int", "seconds", "timestamp_ms", "whole"]
 
 
 def broker_ids(value: Any) -> list[int] | None:

@@ -8,7 +8,6 @@ consumer is a Deployment: a pause scales it to 0, a slow-down scales it down to 
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any
 
@@ -17,6 +16,7 @@ from aiokafka.structs import TopicPartition
 from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
+from chaosext.common.waiting import WaitTimeout, wait_until_async
 from chaosext.faults import engine, markers
 from chaosext.kafka import admin
 from chaosext.kafka.connection import Connection, connection, run
@@ -108,18 +108,20 @@ async def _plan(
 
 
 async def _wait_empty(conn: Connection, group: str, timeout: float) -> str:
-    deadline = time.monotonic() + timeout
-    state = "?"
     async with admin.session(conn) as s:
-        while time.monotonic() < deadline:
-            state = (await admin.group_state(s, group))["state"]
-            if state in ("Empty", "Dead"):
-                return str(state)
-            await asyncio.sleep(0.25)
-    raise ActivityFailed(
-        f"group {group!r} still has active members {timeout:g}s after its consumer was paused "
-        f"(state {state}): is 'consumer' the right consumer of this group?"
-    )
+
+        async def state() -> str:
+            return str((await admin.group_state(s, group))["state"])
+
+        try:
+            return await wait_until_async(f"group {group!r} to have no members", state,
+                                          done=lambda st: st in ("Empty", "Dead"), timeout_s=timeout,
+                                          interval_s=0.25)
+        except WaitTimeout as exc:
+            raise ActivityFailed(
+                f"group {group!r} still has active members {timeout:g}s after its consumer was paused "
+                f"(state {exc.last}): is 'consumer' the right consumer of this group?"
+            ) from None
 
 
 async def _commit(conn: Connection, group: str, plan: dict[TopicPartition, dict[str, int]]) -> None:

@@ -30,6 +30,7 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from chaosext import kube
+from chaosext.common.waiting import WaitTimeout, eventually, wait_until
 from chaosext.faults import engine, guardrails, markers
 from chaosext.faults.markers import FaultMarker
 from chaosext.faults.undoers import undoer
@@ -222,18 +223,17 @@ def _stays(core: client.CoreV1Api, namespace: str, name: str, uid: str, settle: 
     """The placeholder is still there ``settle`` seconds after its creation. Whatever finishes the
     old pod's deletion may delete by name, without a UID precondition (KWOK does; a kubelet does
     not), and then takes the placeholder instead: the caller takes the name again."""
-    deadline = time.monotonic() + settle
-    while time.monotonic() < deadline:
+
+    def taken() -> bool:
         try:
             current: Any = core.read_namespaced_pod(name, namespace)
         except ApiException as exc:
             if exc.status == 404:
-                return False
+                return True
             raise kube.api_error(exc, f"reading pod {namespace}/{name}") from None
-        if current.metadata.uid != uid:
-            return False
-        time.sleep(0.1)
-    return True
+        return bool(current.metadata.uid != uid)
+
+    return not eventually(f"placeholder {namespace}/{name} to be taken", taken, timeout_s=settle, interval_s=0.1)
 
 
 @undoer("kafka.release_brokers")
@@ -328,18 +328,21 @@ def wait_no_pods(
 ) -> None:
     """Wait until the Deployment reports no replicas left (its consumers have left the group)."""
     apps = client.AppsV1Api(kube.api_client(configuration, secrets))
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def replicas() -> int:
         try:
             status: Any = apps.read_namespaced_deployment_status(deployment, namespace).status
         except ApiException as exc:
             raise kube.api_error(exc, f"reading the status of deployment {namespace}/{deployment}") from None
-        if not (status.replicas or 0):
-            return
-        time.sleep(0.25)
-    raise ActivityFailed(
-        f"deployment {namespace}/{deployment} still has pods {timeout:g}s after scaling to 0"
-    )
+        return int(status.replicas or 0)
+
+    try:
+        wait_until(f"deployment {namespace}/{deployment} to have no pods", replicas, done=lambda n: n == 0,
+                   timeout_s=timeout)
+    except WaitTimeout:
+        raise ActivityFailed(
+            f"deployment {namespace}/{deployment} still has pods {timeout:g}s after scaling to 0"
+        ) from None
 
 
 # ---- leftovers (for `chaosext cleanup`) ---------------------------------------

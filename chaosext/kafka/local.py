@@ -15,6 +15,8 @@ from typing import Any
 from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
+from chaosext.common import procs
+from chaosext.common.waiting import WaitTimeout, wait_until
 from chaosext.faults import engine, guardrails, markers
 from chaosext.faults.markers import FaultMarker
 from chaosext.faults.paths import faults_dir
@@ -58,16 +60,14 @@ def broker_programs() -> dict[int, dict[str, Any]]:
 
 
 def _wait_state(sup: Supervisor, name: str, states: set[str], timeout: float) -> str:
-    deadline = time.monotonic() + timeout
-    state = ""
-    while time.monotonic() < deadline:
-        state = sup.processes().get(name, {}).get("statename", "")
-        if state in states:
-            return state
-        time.sleep(0.1)
-    raise ActivityFailed(
-        f"{name} did not reach {'/'.join(sorted(states))} within {timeout:g}s (state {state})"
-    )
+    try:
+        return wait_until(f"{name} to reach {'/'.join(sorted(states))}",
+                          lambda: str(sup.processes().get(name, {}).get("statename", "")),
+                          done=lambda state: state in states, timeout_s=timeout, interval_s=0.1)
+    except WaitTimeout as exc:
+        raise ActivityFailed(
+            f"{name} did not reach {'/'.join(sorted(states))} within {timeout:g}s (state {exc.last})"
+        ) from None
 
 
 def stop_brokers(ids: list[int], graceful: bool) -> list[dict[str, Any]]:
@@ -179,16 +179,14 @@ def stop_throttle(throttle_pid: int, program: str, pid: int) -> None:
     if is_throttler(throttle_pid):
         with contextlib.suppress(ProcessLookupError):
             os.kill(throttle_pid, signal.SIGTERM)
-        deadline = time.monotonic() + 5
-        while is_throttler(throttle_pid) and time.monotonic() < deadline:
-            _reap(throttle_pid)
-            time.sleep(0.05)
+
+        def gone() -> bool:
+            procs.reap(throttle_pid)
+            return not is_throttler(throttle_pid)
+
+        with contextlib.suppress(WaitTimeout):  # the consumer is continued whatever the throttler does
+            wait_until(f"throttler {throttle_pid} to end", gone, timeout_s=5, interval_s=0.05)
     resume_consumer(program, pid)
-
-
-def _reap(pid: int) -> None:
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)
 
 
 # ---- the driver (chaosext.kafka.driver.KafkaDriver) -----------------------------------------------

@@ -3,7 +3,6 @@ seconds), dead-letter depth, malformed events dead-lettered, end-to-end canary l
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any
 
@@ -11,6 +10,7 @@ from aiokafka.structs import TopicPartition
 from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
+from chaosext.common.waiting import WaitTimeout, wait_until_async
 from chaosext.faults import markers
 from chaosext.kafka import admin, canary, checks
 from chaosext.kafka.connection import Connection, connection, run
@@ -28,31 +28,21 @@ __all__ = [
 ]
 
 
-def _seconds(name: str, value: Any) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ActivityFailed(f"'{name}' must be a number of seconds, got {value!r}") from None
-    if number < 0:
-        raise ActivityFailed(f"'{name}' must not be negative, got {value!r}")
-    return number
-
-
 async def _poll(conn: Connection, read: Any, done: Any, timeout: float) -> Any:
-    """Read once; if ``done`` is not satisfied, read again every 0.5 s until ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            async with admin.session(conn) as s:
-                value = await read(s)
-        except Exception:
-            if time.monotonic() >= deadline:
-                raise
-            await asyncio.sleep(0.5)
-            continue
-        if done(value) or time.monotonic() >= deadline:
-            return value
-        await asyncio.sleep(0.5)
+    """Read once; if ``done`` is not satisfied, read again every 0.5 s until ``timeout``. At the
+    timeout: the last value read, or the last error raised again (a broker may be restarting)."""
+
+    async def once() -> Any:
+        async with admin.session(conn) as s:
+            return await read(s)
+
+    try:
+        return await wait_until_async("a Kafka reading", once, done=done, timeout_s=timeout, interval_s=0.5,
+                                      retry_on=(Exception,))
+    except WaitTimeout as exc:
+        if isinstance(exc.last, Exception):
+            raise exc.last from None
+        return exc.last
 
 
 def brokers_online(
@@ -63,7 +53,7 @@ def brokers_online(
 ) -> int:
     """How many brokers the cluster metadata lists as alive. With ``expected``, waits up to
     ``timeout`` seconds for that many (returns the last count seen)."""
-    wait = _seconds("timeout", timeout)
+    wait = checks.seconds("timeout", timeout, zero_ok=True)
     want = checks.positive_int("expected", expected) if expected is not None else None
     conn = connection(configuration, secrets)
     ids = run(
@@ -82,7 +72,7 @@ def under_replicated_partitions(
 ) -> int:
     """Partitions (of ``topic``, or of every non-internal topic) whose in-sync replica set is smaller
     than their replica set. With ``timeout``, waits up to that long for the count to reach 0."""
-    wait = _seconds("timeout", timeout)
+    wait = checks.seconds("timeout", timeout, zero_ok=True)
     conn = connection(configuration, secrets)
     topics = [topic] if topic else None
 
@@ -139,7 +129,7 @@ def consumer_lag(
     """Messages ``group`` has not processed yet on ``topic``: the sum over partitions of the log end
     offset minus the group's committed offset (from the log start when it has none). With
     ``timeout``, waits up to that long for it to reach 0 (returns the last value seen)."""
-    wait = _seconds("timeout", timeout)
+    wait = checks.seconds("timeout", timeout, zero_ok=True)
     conn = connection(configuration, secrets)
 
     async def read(s: admin.Session) -> int:
@@ -199,9 +189,8 @@ def dlq_contains(
 ) -> bool:
     """Whether a message with ``key`` (e.g. a malformed event's) reaches the dead-letter topic within
     ``timeout`` seconds (only messages written in the last ``newer_than_s`` seconds count, if given)."""
-    if not isinstance(key, str) or not key:
-        raise ActivityFailed(f"'key' must be a non-empty string, got {key!r}")
-    wait = _seconds("timeout", timeout)
+    checks.non_empty("key", key)
+    wait = checks.seconds("timeout", timeout, zero_ok=True)
     conn = connection(configuration, secrets)
     return run(
         f"looking for {key!r} in {topic!r}",
@@ -223,7 +212,7 @@ def canaries_lost(
     0 means none was lost. ``missing_ok``: 0 when no canary was recorded yet (a steady-state check
     that runs before the first canaries)."""
     canary.check_tag(tag)
-    wait = _seconds("timeout", timeout)
+    wait = checks.seconds("timeout", timeout, zero_ok=True)
     if not canary.recorded(tag):
         if missing_ok:
             return 0

@@ -15,8 +15,9 @@ import os
 import signal
 import sys
 import time
-from pathlib import Path
 from types import FrameType
+
+from chaosext.common import procs
 
 __all__ = ["is_throttler", "main"]
 
@@ -24,10 +25,7 @@ _stop = False
 
 
 def is_throttler(pid: int) -> bool:
-    try:
-        return b"chaosext.kafka.throttle" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
+    return any("chaosext.kafka.throttle" in arg for arg in procs.cmdline(pid))
 
 
 def _on_term(signum: int, frame: FrameType | None) -> None:

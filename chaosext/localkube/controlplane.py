@@ -20,6 +20,7 @@ import urllib3
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
+from chaosext.common.waiting import WaitTimeout, wait_until
 from chaosext.errors import ComponentError
 from chaosext.localkube import procs
 from chaosext.localkube.build import is_built
@@ -91,24 +92,28 @@ def _wait(what: str, check: Callable[[], bool], timeout_s: float, lay: Layout, w
           progress: Progress) -> None:
     """Poll CHECK until true; fail fast with the log tail if a watched process dies; fail at the deadline."""
     started = time.monotonic()
-    deadline = started + timeout_s
     next_note = started + 10
-    while True:
+
+    def ready() -> bool:
+        nonlocal next_note
         if check():
-            progress(f"  {what}: ok after {time.monotonic() - started:.1f}s")
-            return
+            return True
         for name in watch:
             if not procs.is_running(lay.state_dir, name):
                 raise ComponentError(f"{name} exited while waiting for {what}; last lines of "
                                      f"{procs.log_path(lay.state_dir, name)}:\n{procs.log_tail(lay.state_dir, name)}")
         now = time.monotonic()
-        if now > deadline:
-            logs = "\n".join(f"--- {n}:\n{procs.log_tail(lay.state_dir, n, 10)}" for n in watch)
-            raise ComponentError(f"timed out after {timeout_s:.0f}s waiting for {what}\n{logs}")
         if now >= next_note:
             progress(f"  still waiting for {what} ({now - started:.0f}s)")
             next_note = now + 10
-        time.sleep(0.25)
+        return False
+
+    try:
+        wait_until(what, ready, timeout_s=timeout_s)
+    except WaitTimeout:
+        logs = "\n".join(f"--- {n}:\n{procs.log_tail(lay.state_dir, n, 10)}" for n in watch)
+        raise ComponentError(f"timed out after {timeout_s:.0f}s waiting for {what}\n{logs}") from None
+    progress(f"  {what}: ok after {time.monotonic() - started:.1f}s")
 
 
 def _all_running(lay: Layout) -> bool:

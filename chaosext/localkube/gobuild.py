@@ -11,8 +11,8 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from chaosext.common.settings import cache_root
 from chaosext.errors import ComponentError
-from chaosext.localkube.paths import cache_root
 
 __all__ = ["go_binary", "go_env", "run_go"]
 

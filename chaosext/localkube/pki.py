@@ -1,4 +1,4 @@
-"""Certificates and keys of the local control plane (cryptography; generated once per state dir).
+"""Certificates and keys of the local control plane (chaosext.common.pki; generated once per state dir).
 
 A CA signs the API server's serving certificate (127.0.0.1, localhost and the in-cluster names)
 and one client certificate per component; a separate RSA key pair signs service-account tokens.
@@ -7,14 +7,14 @@ and one client certificate per component; a separate RSA key pair signs service-
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509 import ObjectIdentifier
+
+from chaosext.common import pki as certs
 
 __all__ = ["CLIENTS", "Pki", "ensure_pki"]
 
@@ -29,8 +29,6 @@ CLIENTS: dict[str, tuple[str, str | None]] = {
 }
 SERVING_NAMES = ("localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
                  "kubernetes.default.svc.cluster.local")
-
-PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 
 
 @dataclass(frozen=True)
@@ -68,67 +66,26 @@ class Pki:
         return self.directory / f"{name}.key"
 
 
-def _write_key(path: Path, key: PrivateKey) -> None:
-    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                       serialization.NoEncryption()))
-    path.chmod(0o600)
-
-
-def _load_key(path: Path) -> PrivateKey:
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
-        raise ValueError(f"{path}: unexpected key type {type(key).__name__}")
-    return key
-
-
-def _name(common_name: str, org: str | None = None) -> x509.Name:
-    attrs = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
-    if org:
-        attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, org))
-    return x509.Name(attrs)
-
-
-def _builder(subject: x509.Name, issuer: x509.Name, key: PrivateKey) -> x509.CertificateBuilder:
-    now = dt.datetime.now(dt.UTC)
-    return (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=VALID_DAYS)))
-
-
 def _make_ca(pki: Pki) -> None:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = _name("chaosext-localkube-ca")
-    cert = (_builder(name, name, key)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                         content_commitment=False, key_encipherment=False,
-                                         data_encipherment=False, key_agreement=False,
-                                         encipher_only=False, decipher_only=False), critical=True)
-            .sign(key, hashes.SHA256()))
-    _write_key(pki.ca_key, key)
-    pki.ca_cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    ca = certs.new_ca("chaosext-localkube-ca", days=VALID_DAYS)
+    certs.write_pem(pki.ca_key, ca.key_pem, private=True)
+    certs.write_pem(pki.ca_cert, ca.pem)
 
 
-def _issue(pki: Pki, cert_path: Path, key_path: Path, subject: x509.Name,
-           usage: x509.ObjectIdentifier, sans: list[x509.GeneralName] | None = None) -> None:
-    ca_key = _load_key(pki.ca_key)
-    ca_cert = x509.load_pem_x509_certificate(pki.ca_cert.read_bytes())
-    key = ec.generate_private_key(ec.SECP256R1())
-    builder = (_builder(subject, ca_cert.subject, key)
-               .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-               .add_extension(x509.ExtendedKeyUsage([usage]), critical=False))
-    if sans:
-        builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
-    cert = builder.sign(ca_key, hashes.SHA256())
-    _write_key(key_path, key)
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+def _issue(pki: Pki, cert_path: Path, key_path: Path, subject_cn: str, org: str | None,
+           usage: ObjectIdentifier, dns_names: tuple[str, ...] = (), ips: tuple[str, ...] = ()) -> None:
+    ca = certs.load_ca_files(pki.ca_cert, pki.ca_key)
+    cert, key = certs.issue_cert(ca, certs.name(subject_cn, org), dns_names=dns_names, ips=ips, usage=usage,
+                                 valid_for=dt.timedelta(days=VALID_DAYS))
+    certs.write_pem(key_path, certs.key_pem(key), private=True)
+    certs.write_pem(cert_path, certs.cert_pem(cert))
 
 
 def _make_sa_keys(pki: Pki) -> None:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    _write_key(pki.sa_key, key)
-    pki.sa_pub.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                         serialization.PublicFormat.SubjectPublicKeyInfo))
+    certs.write_pem(pki.sa_key, certs.key_pem(key), private=True)
+    certs.write_pem(pki.sa_pub, key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                             serialization.PublicFormat.SubjectPublicKeyInfo))
 
 
 def ensure_pki(directory: Path, service_ip: str) -> Pki:
@@ -142,14 +99,11 @@ def ensure_pki(directory: Path, service_ip: str) -> Pki:
             if stale != pki.ca_cert:
                 stale.unlink()
     if not pki.apiserver_cert.exists():
-        sans: list[x509.GeneralName] = [x509.DNSName(n) for n in SERVING_NAMES]
-        sans += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ("127.0.0.1", service_ip)]
-        _issue(pki, pki.apiserver_cert, pki.apiserver_key, _name("kube-apiserver"),
-               ExtendedKeyUsageOID.SERVER_AUTH, sans)
+        _issue(pki, pki.apiserver_cert, pki.apiserver_key, "kube-apiserver", None, certs.SERVER_AUTH,
+               SERVING_NAMES, ("127.0.0.1", service_ip))
     for name, (common_name, org) in CLIENTS.items():
         if not pki.client_cert(name).exists():
-            _issue(pki, pki.client_cert(name), pki.client_key(name), _name(common_name, org),
-                   ExtendedKeyUsageOID.CLIENT_AUTH)
+            _issue(pki, pki.client_cert(name), pki.client_key(name), common_name, org, certs.CLIENT_AUTH)
     if not (pki.sa_key.exists() and pki.sa_pub.exists()):
         _make_sa_keys(pki)
     return pki

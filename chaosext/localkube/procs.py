@@ -6,13 +6,15 @@ started it (`chaosext kube up` returns) and `stop` can end it and anything it sp
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
 import time
 from collections.abc import Sequence
 from pathlib import Path
+
+from chaosext.common import procs
+from chaosext.common.waiting import eventually
 
 __all__ = ["is_running", "log_path", "log_tail", "pid_of", "spawn", "terminate"]
 
@@ -25,23 +27,6 @@ def log_path(state_dir: Path, name: str) -> Path:
     return state_dir / "logs" / f"{name}.log"
 
 
-def _start_time(pid: int) -> str | None:
-    """Field 22 of /proc/PID/stat (start time in ticks): tells a reused pid from ours."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = stat.rsplit(")", 1)[1].split()
-    if fields[0] == "Z":  # a zombie has exited
-        return None
-    return fields[19]
-
-
-def _reap(pid: int) -> None:
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)
-
-
 def pid_of(state_dir: Path, name: str) -> int | None:
     """The pid of NAME if it is running (and is the process we started), else None."""
     try:
@@ -49,8 +34,9 @@ def pid_of(state_dir: Path, name: str) -> int | None:
         pid = int(pid_text)
     except (OSError, ValueError):
         return None
-    _reap(pid)
-    return pid if _start_time(pid) == started else None
+    procs.reap(pid)
+    ticks = procs.start_ticks(pid)
+    return pid if ticks is not None and str(ticks) == started else None
 
 
 def is_running(state_dir: Path, name: str) -> bool:
@@ -67,7 +53,7 @@ def spawn(state_dir: Path, name: str, argv: Sequence[str], env: dict[str, str] |
         out.flush()
         proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                 cwd=state_dir, env=env, start_new_session=True)
-    started = _start_time(proc.pid)
+    started = procs.start_ticks(proc.pid)
     _pid_file(state_dir, name).write_text(f"{proc.pid} {started}\n")
     return proc.pid
 
@@ -79,22 +65,7 @@ def _group_alive(pgid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return any(_in_group(pid, pgid) for pid in _pids())
-
-
-def _pids() -> list[int]:
-    return [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()]
-
-
-def _in_group(pid: int, pgid: int) -> bool:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return False
-    if fields[0] == "Z":
-        _reap(pid)
-        return False
-    return int(fields[2]) == pgid
+    return procs.group_alive(pgid)
 
 
 def terminate(state_dir: Path, name: str, grace_s: float = 15.0) -> bool:
@@ -113,14 +84,15 @@ def terminate(state_dir: Path, name: str, grace_s: float = 15.0) -> bool:
             os.killpg(pgid, sig)
         except ProcessLookupError:
             break
-        deadline = time.monotonic() + wait_s
-        while time.monotonic() < deadline:
-            _reap(pid)
-            if not _group_alive(pgid):
-                pid_file.unlink(missing_ok=True)
-                return True
-            time.sleep(0.1)
-    _reap(pid)
+
+        def gone() -> bool:
+            procs.reap(pid)
+            return not _group_alive(pgid)
+
+        if eventually(f"{name} to exit", gone, timeout_s=wait_s, interval_s=0.1):
+            pid_file.unlink(missing_ok=True)
+            return True
+    procs.reap(pid)
     if _group_alive(pgid):
         raise RuntimeError(f"{name} (process group {pgid}) is still running after SIGKILL")
     pid_file.unlink(missing_ok=True)

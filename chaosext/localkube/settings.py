@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import socket
 from dataclasses import dataclass
 
-from chaosext.errors import UsageError
+from chaosext.common.settings import port_offset
 
 __all__ = ["POD_CIDR", "SERVICE_CIDR", "SERVICE_IP", "Ports", "port_in_use"]
 
@@ -29,18 +28,9 @@ class Ports:
     @classmethod
     def from_env(cls) -> Ports:
         """Defaults plus CHAOSEXT_PORT_OFFSET, as for the local stack (docs/architecture.md)."""
-        raw = os.environ.get("CHAOSEXT_PORT_OFFSET", "0")
-        try:
-            offset = int(raw)
-        except ValueError:
-            raise UsageError(f"CHAOSEXT_PORT_OFFSET={raw!r} is not an integer") from None
+        offset = port_offset()  # at most 40000: every port stays below 65536
         base = cls()
-        ports = cls(*(getattr(base, f) + offset for f in cls.__dataclass_fields__))
-        for field in cls.__dataclass_fields__:
-            value = getattr(ports, field)
-            if not 1 <= value <= 65535:
-                raise UsageError(f"CHAOSEXT_PORT_OFFSET={offset} puts the {field} port out of range ({value})")
-        return ports
+        return cls(*(getattr(base, f) + offset for f in cls.__dataclass_fields__))
 
     def items(self) -> list[tuple[str, int]]:
         return [(f, getattr(self, f)) for f in self.__dataclass_fields__]

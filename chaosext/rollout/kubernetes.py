@@ -17,6 +17,8 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from chaosext import kube
+from chaosext.common import checks
+from chaosext.common.waiting import WaitTimeout, wait_until
 from chaosext.faults import engine, markers
 from chaosext.faults.markers import FaultMarker
 from chaosext.faults.undoers import undoer
@@ -38,10 +40,7 @@ KINDS = ("deployment", "statefulset")
 
 
 def _kind(kind: str) -> str:
-    value = kind.lower()
-    if value not in KINDS:
-        raise ActivityFailed(f"'kind' must be one of {', '.join(KINDS)}, got {kind!r}")
-    return value
+    return checks.choice("kind", kind.lower(), KINDS)
 
 
 def _apps(configuration: Configuration, secrets: Secrets) -> client.AppsV1Api:
@@ -100,18 +99,21 @@ def rollout_state(obj: Any) -> dict[str, Any]:
 
 def wait_complete(name: str, kind: str, namespace: str, timeout: float, configuration: Configuration = None,
                   secrets: Secrets = None, interval: float = 0.5) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
     started = time.monotonic()
-    state: dict[str, Any] = {}
-    while time.monotonic() < deadline:
+
+    def state() -> dict[str, Any]:
         obj = read_workload(name, kind, namespace, configuration, secrets)
         obj.kind = "StatefulSet" if _kind(kind) == "statefulset" else "Deployment"
-        state = rollout_state(obj)
-        if state["complete"]:
-            state["waited_s"] = round(time.monotonic() - started, 2)
-            return state
-        time.sleep(interval)
-    raise ActivityFailed(f"rollout of {kind} {namespace}/{name} did not complete within {timeout}s: {state}")
+        return rollout_state(obj)
+
+    try:
+        done = wait_until(f"the rollout of {kind} {namespace}/{name}", state, done=lambda s: s["complete"],
+                          timeout_s=timeout, interval_s=interval)
+    except WaitTimeout as exc:
+        raise ActivityFailed(f"rollout of {kind} {namespace}/{name} did not complete within {timeout}s: "
+                             f"{exc.last}") from None
+    done["waited_s"] = round(time.monotonic() - started, 2)
+    return done
 
 
 def patch_template(name: str, kind: str, namespace: str, patch: dict[str, Any],
@@ -230,16 +232,17 @@ def start_failing_rollout(name: str, kind: str, namespace: str | None, seconds: 
 
 def _wait_stalled(name: str, kind: str, ns: str, timeout: float, configuration: Configuration,
                   secrets: Secrets) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    state: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        obj = read_workload(name, kind, ns, configuration, secrets)
-        state = rollout_state(obj)
-        if state["observed_generation"] >= state["generation"] and state["updated_replicas"] >= 1 \
-                and not state["complete"]:
-            return state
-        time.sleep(0.5)
-    raise ActivityFailed(f"the failing rollout of {kind} {ns}/{name} was not observed within {timeout}s: {state}")
+    def stalled(state: dict[str, Any]) -> bool:
+        return bool(state["observed_generation"] >= state["generation"] and state["updated_replicas"] >= 1
+                    and not state["complete"])
+
+    try:
+        return wait_until(f"the failing rollout of {kind} {ns}/{name}",
+                          lambda: rollout_state(read_workload(name, kind, ns, configuration, secrets)),
+                          done=stalled, timeout_s=timeout, interval_s=0.5)
+    except WaitTimeout as exc:
+        raise ActivityFailed(f"the failing rollout of {kind} {ns}/{name} was not observed within {timeout}s: "
+                             f"{exc.last}") from None
 
 
 @undoer("rollout.template")

@@ -9,6 +9,7 @@ replica, with the others still serving: what a Kubernetes Deployment does with m
 from __future__ import annotations
 
 import configparser
+import contextlib
 import time
 from typing import Any
 
@@ -16,6 +17,7 @@ import requests
 from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
+from chaosext.common.waiting import WaitTimeout, wait_until
 from chaosext.faults import engine, markers
 from chaosext.faults.markers import FaultMarker
 from chaosext.faults.undoers import undoer
@@ -54,19 +56,18 @@ def _replica_ready(config: StackConfig, service: str, replica: str) -> bool:
 
 
 def _wait(config: StackConfig, service: str, replica: str, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if _replica_ready(config, service, replica):
-            return True
-        time.sleep(0.25)
-    return False
+    try:
+        return wait_until(f"{replica} ready", lambda: _replica_ready(config, service, replica), timeout_s=timeout)
+    except WaitTimeout:
+        return False
 
 
 def _drain(service: str, replica: str, timeout: float = 5.0) -> None:
     haproxy.set_state(service, replica, "drain")
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and haproxy.server_states(service)[replica]["sessions"] > 0:
-        time.sleep(0.1)
+    # best effort: a replica still serving long requests after ``timeout`` is stopped anyway
+    with contextlib.suppress(WaitTimeout):
+        wait_until(f"{replica} drained", lambda: haproxy.server_states(service)[replica]["sessions"],
+                   done=lambda sessions: sessions <= 0, timeout_s=timeout, interval_s=0.1)
 
 
 def restart_workload(name: str, kind: str = "deployment", namespace: str | None = None, timeout: float = 300,
@@ -93,14 +94,12 @@ def restart_workload(name: str, kind: str = "deployment", namespace: str | None 
 def wait_for_rollout(name: str, kind: str = "deployment", namespace: str | None = None, timeout: float = 300,
                      configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
     config = load_config()
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        state = rollout_status(name, configuration=configuration)
-        if state["complete"]:
-            return state
-        time.sleep(0.5)
-    raise ActivityFailed(f"rollout of {name} did not complete within {timeout}s: {rollout_status(name)}"
-                         f" (config {config.state})")
+    try:
+        return wait_until(f"the rollout of {name}", lambda: rollout_status(name, configuration=configuration),
+                          done=lambda state: state["complete"], timeout_s=timeout, interval_s=0.5)
+    except WaitTimeout as exc:
+        raise ActivityFailed(f"rollout of {name} did not complete within {timeout}s: {exc.last}"
+                             f" (config {config.state})") from None
 
 
 def rollout_status(name: str, kind: str = "deployment", namespace: str | None = None,

@@ -14,17 +14,13 @@ from __future__ import annotations
 
 from chaoslib.exceptions import ActivityFailed
 
+from chaosext.common import checks
+
 __all__ = ["budget_burn", "burn_rate", "check_target"]
 
 
 def check_target(target: float) -> float:
-    try:
-        value = float(target)
-    except (TypeError, ValueError):
-        raise ActivityFailed(f"'target' must be an SLO ratio like 0.999, got {target!r}") from None
-    if not 0 < value < 1:
-        raise ActivityFailed(f"'target' must be between 0 and 1 (excluded), e.g. 0.999, got {target!r}")
-    return value
+    return checks.fraction("target", target, one_ok=False, example="0.999")
 
 
 def burn_rate(error_ratio: float, target: float) -> float:

@@ -13,6 +13,7 @@ from typing import Any
 from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
+from chaosext.common import checks
 from chaosext.slo import budget, queries
 from chaosext.slo.prom import PrometheusClient, prometheus_url, scalar
 from chaosext.target import setting
@@ -47,10 +48,7 @@ def _value(promql: str, configuration: Configuration, empty: float | None = 0.0)
 
 
 def _threshold(value: Any, name: str = "threshold") -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise ActivityFailed(f"'{name}' must be a number, got {value!r}") from None
+    return checks.number(name, value)
 
 
 def query_value(query: str, configuration: Configuration = None, secrets: Secrets = None) -> float:

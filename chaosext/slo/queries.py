@@ -10,6 +10,8 @@ from typing import Any
 
 from chaoslib.exceptions import ActivityFailed
 
+from chaosext.common import checks
+
 __all__ = [
     "breaker_state",
     "consumer_lag_messages",
@@ -78,12 +80,7 @@ def selector(service: str, route: str | None = None, service_label: str = "job",
 def latency_quantile_ms(
     q: float, service: str, route: str | None, window: Any, service_label: str = "job"
 ) -> str:
-    try:
-        qv = float(q)
-    except (TypeError, ValueError):
-        raise ActivityFailed(f"'quantile' must be a number between 0 and 1 (e.g. 0.99), got {q!r}") from None
-    if not 0 < qv <= 1:
-        raise ActivityFailed(f"'quantile' must be between 0 (excluded) and 1 (e.g. 0.99), got {q!r}")
+    qv = checks.fraction("quantile", q)
     sel = selector(service, route, service_label)
     return (
         f"histogram_quantile({qv:g}, sum by (le) "

@@ -7,15 +7,13 @@ file may override any field (``ports: {checkout: 9080}``, ``kafka_version: ...``
 from __future__ import annotations
 
 import dataclasses
-import os
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from chaosext.bundle import source_root
+from chaosext.common.settings import cache_root, port_offset, repo_root, state_root, venv_dir
 from chaosext.errors import UsageError
 
 __all__ = [
@@ -23,11 +21,8 @@ __all__ = [
     "TOXIPROXY_VERSION",
     "Ports",
     "StackConfig",
-    "cache_dir",
     "load_config",
-    "repo_root",
     "state_dir",
-    "venv_dir",
 ]
 
 KAFKA_VERSION = "4.1.1"
@@ -68,45 +63,9 @@ class Ports:
         return dataclasses.asdict(self)
 
 
-def repo_root() -> Path:
-    """The folder laid out like the repository that holds the sample services: the checkout, or
-    the copy packaged in the wheel (:mod:`chaosext.bundle`)."""
-    env = os.environ.get("CHAOSEXT_HOME")
-    return Path(env).expanduser().resolve() if env else source_root()
-
-
-def venv_dir() -> Path:
-    """The Python environment the stack's Python programs (supervisord, the DNS server, the
-    services) run from: the one running chaosext, so a pip install works from any directory."""
-    env = os.environ.get("CHAOSEXT_VENV")
-    return Path(env).expanduser().resolve() if env else Path(sys.prefix)
-
-
-def cache_dir() -> Path:
-    env = os.environ.get("CHAOSEXT_CACHE_DIR")
-    if env:
-        return Path(env).expanduser().resolve()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "chaosext"
-
-
 def state_dir() -> Path:
-    env = os.environ.get("CHAOSEXT_STATE_DIR")
-    if env:
-        return Path(env).expanduser().resolve() / "stack"
-    xdg = os.environ.get("XDG_STATE_HOME")
-    return (Path(xdg).expanduser() if xdg else Path.home() / ".local" / "state") / "chaosext" / "stack"
-
-
-def _port_offset() -> int:
-    raw = os.environ.get("CHAOSEXT_PORT_OFFSET", "0").strip() or "0"
-    try:
-        offset = int(raw)
-    except ValueError:
-        raise UsageError(f"CHAOSEXT_PORT_OFFSET must be an integer, got {raw!r}") from None
-    if not 0 <= offset <= 40000:
-        raise UsageError(f"CHAOSEXT_PORT_OFFSET must be between 0 and 40000, got {offset}")
-    return offset
+    """The stack's runtime state: ``stack`` under the state root."""
+    return state_root() / "stack"
 
 
 @dataclass(frozen=True)
@@ -115,7 +74,7 @@ class StackConfig:
 
     ports: Ports = field(default_factory=Ports)
     host: str = HOST
-    cache: Path = field(default_factory=cache_dir)
+    cache: Path = field(default_factory=cache_root)
     state: Path = field(default_factory=state_dir)
     repo: Path = field(default_factory=repo_root)
     venv: Path = field(default_factory=venv_dir)
@@ -265,8 +224,7 @@ def load_config(path: Path | str | None = None) -> StackConfig:
 
     Ports in the YAML file are taken as given (the offset is not added to them).
     """
-    offset = _port_offset()
-    ports = Ports().shifted(offset)
+    ports = Ports().shifted(port_offset())
     overrides: dict[str, Any] = {}
     if path is not None:
         overrides = _read_yaml(Path(path))

@@ -14,10 +14,10 @@ import signal
 import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
+from chaosext.common.waiting import eventually
 from chaosext.errors import ComponentError
 from chaosext.stack.config import StackConfig
 from chaosext.stack.render import kafka_log4j
@@ -225,14 +225,21 @@ def _build_cds(config: StackConfig, progress: Progress, timeout: float = 120.0) 
                 cwd=work,
             )
         try:
-            deadline = time.monotonic() + timeout
-            while "Kafka Server started" not in log_path.read_text(errors="replace"):
-                if broker.poll() is not None or time.monotonic() > deadline:
-                    raise ComponentError(
-                        "kafka (CDS archive): the throwaway broker did not start; last lines:\n"
-                        + "\n".join(log_path.read_text(errors="replace").splitlines()[-15:])
-                    )
-                time.sleep(0.2)
+            def not_started() -> ComponentError:
+                return ComponentError(
+                    "kafka (CDS archive): the throwaway broker did not start; last lines:\n"
+                    + "\n".join(log_path.read_text(errors="replace").splitlines()[-15:])
+                )
+
+            def started() -> bool:
+                if "Kafka Server started" in log_path.read_text(errors="replace"):
+                    return True
+                if broker.poll() is not None:
+                    raise not_started()
+                return False
+
+            if not eventually("the throwaway broker to start", started, timeout_s=timeout, interval_s=0.2):
+                raise not_started()
             broker.send_signal(signal.SIGTERM)
             broker.wait(timeout=60)
         finally:

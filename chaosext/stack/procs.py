@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import psutil
 
+from chaosext.common.waiting import WaitTimeout, wait_until
 from chaosext.stack.config import StackConfig
 
 __all__ = ["Listener", "kill_tree", "listeners", "rss_bytes", "stack_processes", "stack_ports", "wait_gone"]
@@ -92,12 +93,12 @@ def kill_tree(procs: Iterable[psutil.Process]) -> list[int]:
 
 def wait_gone(ports: Iterable[int], timeout: float, host: str = "127.0.0.1") -> list[Listener]:
     """Wait until nothing listens on ``ports``; returns what still does at the deadline."""
-    deadline = time.monotonic() + timeout
-    remaining = listeners(ports, host)
-    while remaining and time.monotonic() < deadline:
-        time.sleep(0.2)
-        remaining = listeners(ports, host)
-    return remaining
+    wanted = list(ports)
+    try:
+        return wait_until("the ports to be free", lambda: listeners(wanted, host), done=lambda found: not found,
+                          timeout_s=timeout, interval_s=0.2)
+    except WaitTimeout as exc:
+        return cast(list[Listener], exc.last)
 
 
 def rss_bytes(proc: psutil.Process) -> int:

@@ -6,11 +6,12 @@ import os
 import subprocess
 import time
 import xmlrpc.client
-from pathlib import Path
 from typing import Any, cast
 
 import psutil
 
+from chaosext.common import procs
+from chaosext.common.waiting import WaitTimeout, eventually, wait_until
 from chaosext.errors import ComponentError
 from chaosext.extras import require
 from chaosext.stack.config import StackConfig
@@ -39,24 +40,12 @@ class Supervisor:
         return self._proxy().supervisor
 
     def pid(self) -> int | None:
-        """supervisord's pid if it runs (from its pid file, checked against /proc)."""
+        """supervisord's pid if it runs (from its pid file, checked against the process's command line)."""
         try:
             pid = int(self.config.supervisor_pidfile.read_text().strip())
         except (OSError, ValueError):
             return None
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return None
-        except PermissionError:
-            return pid
-        cmdline = Path(f"/proc/{pid}/cmdline")
-        try:
-            if b"supervisord" not in cmdline.read_bytes():
-                return None
-        except OSError:
-            return None
-        return pid
+        return pid if any("supervisord" in arg for arg in procs.cmdline(pid)) else None
 
     def is_running(self) -> bool:
         if self.pid() is None:
@@ -86,16 +75,14 @@ class Supervisor:
                 f"supervisor: supervisord failed to start (exit {proc.returncode}): "
                 f"{(proc.stdout + proc.stderr).strip()[-800:]}; see {self.config.logs / 'supervisord.log'}"
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.is_running():
-                return
-            time.sleep(0.1)
-        raise ComponentError(
-            f"supervisor: supervisord did not answer on {self.config.supervisor_socket} "
-            f"within {timeout:.0f}s; "
-            f"see {self.config.logs / 'supervisord.log'}"
-        )
+        try:
+            wait_until("supervisord's RPC", self.is_running, timeout_s=timeout, interval_s=0.1)
+        except WaitTimeout:
+            raise ComponentError(
+                f"supervisor: supervisord did not answer on {self.config.supervisor_socket} "
+                f"within {timeout:.0f}s; "
+                f"see {self.config.logs / 'supervisord.log'}"
+            ) from None
 
     def update(self, force_after: dict[str, float] | None = None) -> list[str]:
         """Apply a changed config (like ``supervisorctl update``, but stopping the changed programs at
@@ -157,15 +144,14 @@ class Supervisor:
                         raise
         started = time.monotonic()
         killed: list[str] = []
-        while time.monotonic() - started < timeout:
+
+        def all_stopped() -> bool:
             infos = {n: i for n, i in self.processes().items() if only is None or n in only}
             stopping = [
                 n
                 for n, i in infos.items()
                 if i["statename"] in {"RUNNING", "STARTING", "BACKOFF", "STOPPING"}
             ]
-            if not stopping:
-                break
             for name in stopping:
                 limit = next(
                     (t for prefix, t in (force_after or {}).items() if name.startswith(prefix)), None
@@ -176,7 +162,9 @@ class Supervisor:
                         killed.append(name)
                     except xmlrpc.client.Fault:
                         pass
-            time.sleep(0.2)
+            return not stopping
+
+        eventually("the programs to stop", all_stopped, timeout_s=timeout, interval_s=0.2)
         return killed
 
     def shutdown(self, timeout: float) -> None:

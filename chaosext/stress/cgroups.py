@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from chaoslib.exceptions import ActivityFailed
+
+from chaosext.common.waiting import eventually
 
 __all__ = ["Group", "Hierarchy", "create", "hierarchy", "move", "remove", "stats"]
 
@@ -142,21 +143,23 @@ def members(path: Path) -> list[int]:
 
 def remove(path: Path, home: Path, timeout: float = 10.0) -> None:
     """Move whatever is still in ``path`` to ``home``, then delete the cgroup (idempotent)."""
-    deadline = time.monotonic() + timeout
-    while path.exists():
+
+    def removed() -> bool:
+        if not path.exists():
+            return True
         for pid in members(path):
             if home.exists():
                 move(pid, home)
         try:
             os.rmdir(path)
-            return
         except FileNotFoundError:
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise ActivityFailed(f"cgroup {path} still holds processes {members(path)}; "
-                                     "it was not removed") from None
-            time.sleep(0.05)
+            return True
+        except OSError:  # a process was still in it: move it and try again
+            return False
+        return True
+
+    if not eventually(f"cgroup {path} to be removed", removed, timeout_s=timeout, interval_s=0.05):
+        raise ActivityFailed(f"cgroup {path} still holds processes {members(path)}; it was not removed")
 
 
 def stats(group_path: Path, controller: str, version: int) -> dict[str, float]:

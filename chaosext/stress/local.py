@@ -9,7 +9,6 @@ deletes the cgroups. stress-ng also ends by itself at the fault's duration.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
@@ -20,6 +19,8 @@ from typing import Any
 from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
+from chaosext.common.procs import pids_named, reap, start_ticks
+from chaosext.common.waiting import eventually
 from chaosext.errors import ToolMissing
 from chaosext.faults import engine, markers
 from chaosext.faults.markers import FaultMarker
@@ -35,18 +36,6 @@ __all__ = ["apply", "group_stats", "remove_leftovers", "stress_replicas", "stres
 FAMILY = "stress"
 
 GROUP_PREFIX = "chaosext-stress-"  # "chaosext-" + the fault id
-
-
-def _start_time(pid: int) -> int | None:
-    """The process's start time (clock ticks since boot): tells a pid from a reused one."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    fields = stat.rsplit(")", 1)[1].split()
-    if fields[0] == "Z":
-        return None
-    return int(fields[19])
 
 
 def _spawn(stress: Stress, groups: list[Path], log: Path) -> subprocess.Popen[bytes]:
@@ -68,15 +57,15 @@ def _spawn(stress: Stress, groups: list[Path], log: Path) -> subprocess.Popen[by
 def _wait_started(proc: subprocess.Popen[bytes], log: Path, group: Path, replica_pid: int,
                   timeout: float = 10.0) -> None:
     """Until stress-ng's workers run in the group (it has passed its own checks), or it exits."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def workers() -> set[int]:
         if proc.poll() is not None:
             tail = log.read_text(errors="replace")[-400:].strip()
             raise ActivityFailed(f"stress-ng exited at once with status {proc.returncode}: {tail or 'no output'}")
-        if set(cgroups.members(group)) - {replica_pid, proc.pid}:
-            return
-        time.sleep(0.01)
-    raise ActivityFailed(f"stress-ng (pid {proc.pid}) started no worker within {timeout:g}s")
+        return set(cgroups.members(group)) - {replica_pid, proc.pid}
+
+    if not eventually("stress-ng's workers", workers, timeout_s=timeout, interval_s=0.01):
+        raise ActivityFailed(f"stress-ng (pid {proc.pid}) started no worker within {timeout:g}s")
 
 
 def apply(service: str, count: int, names: list[str] | None, stress: Stress, cpu_limit: float | None,
@@ -105,7 +94,7 @@ def apply(service: str, count: int, names: list[str] | None, stress: Stress, cpu
                 raise ActivityFailed(f"{name} (pid {pid}) exited before it could be stressed")
         log = faults_dir() / f"{fault_id}.stress-ng.log"
         proc = _spawn(stress, [Path(g["path"]) for g in entry["groups"]], log)
-        undo_args["stressors"].append({"pid": proc.pid, "start_time": _start_time(proc.pid)})
+        undo_args["stressors"].append({"pid": proc.pid, "start_time": start_ticks(proc.pid)})
         record(undo_args)
         with engine.deliberate_wait():  # stress-ng passed its own checks: the fault is real
             _wait_started(proc, log, Path(entry["groups"][0]["path"]), pid)
@@ -115,20 +104,20 @@ def apply(service: str, count: int, names: list[str] | None, stress: Stress, cpu
 
 
 def _stop_stressor(pid: int, start_time: int | None, timeout: float = 5.0) -> None:
-    if start_time is None or _start_time(pid) != start_time:
+    if start_time is None or start_ticks(pid) != start_time:
         return  # already gone (or the pid is another process now)
     for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, timeout)):
         try:
             os.killpg(pid, sig)
         except ProcessLookupError:
             return
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            with contextlib.suppress(ChildProcessError):  # reap it when the experiment process started it
-                os.waitpid(pid, os.WNOHANG)
-            if _start_time(pid) != start_time:
-                return
-            time.sleep(0.05)
+
+        def gone() -> bool:
+            reap(pid)  # when the experiment process started it
+            return start_ticks(pid) != start_time
+
+        if eventually(f"stressor {pid} to exit", gone, timeout_s=wait, interval_s=0.05):
+            return
 
 
 @undoer("stress.local")
@@ -169,15 +158,7 @@ def stress_groups() -> list[Path]:
 
 def stressor_pids() -> list[int]:
     """Live stress-ng processes on this machine."""
-    pids = []
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                if (proc / "comm").read_text().strip().startswith("stress-ng") and _start_time(int(proc.name)):
-                    pids.append(int(proc.name))
-            except (FileNotFoundError, ProcessLookupError):
-                continue
-    return sorted(pids)
+    return pids_named("stress-ng")
 
 
 def remove_leftovers(dry_run: bool = False) -> list[dict[str, Any]]:
@@ -198,7 +179,7 @@ def remove_leftovers(dry_run: bool = False) -> list[dict[str, Any]]:
         if dry_run:
             continue
         for pid in stressors:
-            _stop_stressor(pid, _start_time(pid))
+            _stop_stressor(pid, start_ticks(pid))
         home = group.parent if group.parent.name != cgroups.V2_PARENT else group.parent.parent
         cgroups.remove(group, home)
     return rows

@@ -14,6 +14,8 @@ from typing import Any
 from chaoslib.exceptions import ActivityFailed
 from kubernetes.utils import parse_quantity
 
+from chaosext.common import checks
+
 __all__ = ["Stress", "cpu_stress", "memory_stress", "parse_bytes", "parse_cpus"]
 
 
@@ -46,9 +48,7 @@ class Stress:
 
 
 def _workers(workers: Any) -> int:
-    if not isinstance(workers, int) or isinstance(workers, bool) or not 1 <= workers <= 64:
-        raise ActivityFailed(f"'workers' must be a whole number from 1 to 64, got {workers!r}")
-    return workers
+    return checks.whole("workers", workers, 1, 64)
 
 
 def parse_cpus(value: Any, name: str) -> float | None:
@@ -76,9 +76,8 @@ def parse_bytes(value: Any, name: str) -> int:
 
 
 def cpu_stress(workers: Any, load: Any, seconds: float) -> Stress:
-    if not isinstance(load, int) or isinstance(load, bool) or not 1 <= load <= 100:
-        raise ActivityFailed(f"'load' must be a whole percentage from 1 to 100, got {load!r}")
-    return Stress("cpu", _workers(workers), seconds, load_percent=load)
+    percent = checks.whole("load", load, 1, 100)
+    return Stress("cpu", _workers(workers), seconds, load_percent=percent)
 
 
 def memory_stress(workers: Any, size: Any, seconds: float) -> Stress:

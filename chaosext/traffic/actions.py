@@ -8,6 +8,7 @@ from typing import Any
 from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
+from chaosext.common import checks
 from chaosext.faults import engine, markers
 from chaosext.faults.markers import FaultMarker
 from chaosext.faults.undoers import undoer
@@ -23,16 +24,6 @@ FAMILY = "traffic"
 MAX_RATE = 20_000.0
 MAX_DURATION = 3 * 3600.0
 STOP_GRACE_S = 15.0  # the reaper stops an attack this long after its planned end if it is still running
-
-
-def _positive(name: str, value: Any, upper: float) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ActivityFailed(f"'{name}' must be a number, got {value!r}") from None
-    if not 0 < number <= upper:
-        raise ActivityFailed(f"'{name}' must be greater than 0 and at most {upper:g}, got {value!r}")
-    return number
 
 
 def _base_url(base_url: str | None, configuration: Configuration) -> str:
@@ -59,12 +50,11 @@ def start_load(
     flight). ``scenario``: ``checkout`` (POST /api/checkout, a unique order id per request) or
     ``catalog`` (GET /api/catalog). Each request gives up after ``timeout_s``. Returns the run record
     (``run_id``, results file); ``stop_load`` or the end of ``duration`` stops it."""
-    rate = _positive("rate", rate, MAX_RATE)
-    duration = _positive("duration", duration, MAX_DURATION)
-    timeout_s = _positive("timeout_s", timeout_s, 600)
-    workers = int(_positive("max_workers", max_workers, 1_000_000))
-    if scenario not in SCENARIOS:
-        raise ActivityFailed(f"'scenario' must be one of {', '.join(SCENARIOS)}, got {scenario!r}")
+    rate = checks.in_range("rate", rate, 0, MAX_RATE)
+    duration = checks.in_range("duration", duration, 0, MAX_DURATION)
+    timeout_s = checks.in_range("timeout_s", timeout_s, 0, 600)
+    workers = int(checks.in_range("max_workers", max_workers, 0, 1_000_000))
+    checks.choice("scenario", scenario, SCENARIOS)
     url = _base_url(base_url, configuration)
     vegeta.binary()  # not installed: clear error before anything starts
 

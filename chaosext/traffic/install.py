@@ -14,8 +14,8 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+from chaosext.common.settings import cache_root
 from chaosext.errors import ComponentError
-from chaosext.stack.config import cache_dir
 
 __all__ = ["VEGETA_MODULE", "VEGETA_VERSION", "install_traffic_tools", "vegeta_binary"]
 
@@ -26,11 +26,11 @@ Progress = Callable[[str], None]
 
 
 def vegeta_binary() -> Path:
-    return cache_dir() / "bin" / "vegeta"
+    return cache_root() / "bin" / "vegeta"
 
 
 def _stamp() -> Path:
-    return cache_dir() / "bin" / ".vegeta-version"
+    return cache_root() / "bin" / ".vegeta-version"
 
 
 def _find_go() -> str | None:
@@ -49,7 +49,7 @@ def install_traffic_tools(progress: Progress) -> Path:
     go = _find_go()
     if go is None:
         raise ComponentError("vegeta: the Go toolchain is not installed (expected /usr/local/go/bin/go)")
-    cache = cache_dir()
+    cache = cache_root()
     binary.parent.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     env.update(

@@ -9,6 +9,7 @@ from typing import Any
 from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
+from chaosext.common import checks
 from chaosext.traffic import stats, vegeta
 from chaosext.traffic.runs import LoadRun, latest_run, load_run
 
@@ -27,12 +28,7 @@ def _run(run_id: str | None) -> LoadRun:
 
 def _results(run_id: str | None, window_s: float | None) -> list[vegeta.Result]:
     if window_s is not None:
-        try:
-            ok = float(window_s) > 0
-        except (TypeError, ValueError):
-            ok = False
-        if not ok:
-            raise ActivityFailed(f"'window_s' must be a positive number of seconds, got {window_s!r}")
+        checks.seconds("window_s", window_s)
     run = _run(run_id)
     results = vegeta.read_results(run.results)
     if window_s is not None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from chaoslib.exceptions import ActivityFailed
 
-from chaosext.faults.paths import state_root
+from chaosext.common.settings import state_root
 
 __all__ = ["LoadRun", "latest_run", "list_runs", "load_run", "runs_dir"]
 

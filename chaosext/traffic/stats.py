@@ -7,8 +7,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from chaoslib.exceptions import ActivityFailed
-
+from chaosext.common import checks
 from chaosext.traffic.vegeta import Result
 
 __all__ = ["check_quantile", "error_ratio", "outcome", "quantile", "series", "summarize", "window"]
@@ -17,13 +16,7 @@ ERROR_OUTCOMES = ("server_error", "timeout", "refused", "reset", "connection_err
 
 
 def check_quantile(q: float, name: str = "quantile") -> float:
-    try:
-        value = float(q)
-    except (TypeError, ValueError):
-        raise ActivityFailed(f"'{name}' must be a number between 0 and 1 (e.g. 0.99), got {q!r}") from None
-    if not 0 < value <= 1:
-        raise ActivityFailed(f"'{name}' must be between 0 (excluded) and 1 (e.g. 0.99), got {q!r}")
-    return value
+    return checks.fraction(name, q)
 
 
 def outcome(result: Result) -> str:

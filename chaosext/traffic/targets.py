@@ -6,7 +6,7 @@ import base64
 import json
 from pathlib import Path
 
-from chaoslib.exceptions import ActivityFailed
+from chaosext.common import checks
 
 __all__ = ["MAX_TARGETS", "SCENARIOS", "write_targets"]
 
@@ -31,8 +31,7 @@ def _catalog(base_url: str, run_id: str, index: int) -> dict[str, object]:
 
 def write_targets(path: Path, scenario: str, base_url: str, run_id: str, count: int) -> int:
     """Write ``count`` targets (at most MAX_TARGETS; a GET scenario needs only one). Returns how many."""
-    if scenario not in SCENARIOS:
-        raise ActivityFailed(f"'scenario' must be one of {', '.join(SCENARIOS)}, got {scenario!r}")
+    checks.choice("scenario", scenario, SCENARIOS)
     make = _checkout if scenario == "checkout" else _catalog
     total = 1 if scenario == "catalog" else max(1, min(int(count), MAX_TARGETS))
     base = base_url.rstrip("/")

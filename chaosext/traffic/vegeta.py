@@ -12,12 +12,13 @@ import io
 import os
 import signal
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from chaoslib.exceptions import ActivityFailed
 
+from chaosext.common import procs
+from chaosext.common.waiting import eventually
 from chaosext.errors import ToolMissing
 from chaosext.traffic.install import vegeta_binary
 
@@ -103,14 +104,8 @@ def alive(pid: int | None) -> bool:
     if not pid:
         return False
     _reap(pid)
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return False
-    if stat.rsplit(")", 1)[-1].split()[0] in ("Z", "X"):
-        return False
-    return bool(cmdline) and cmdline[0].endswith(b"vegeta") and b"attack" in cmdline
+    argv = procs.cmdline(pid)
+    return bool(argv) and argv[0].endswith("vegeta") and "attack" in argv
 
 
 def stop(pid: int | None, grace_s: float = 5.0) -> bool:
@@ -119,15 +114,9 @@ def stop(pid: int | None, grace_s: float = 5.0) -> bool:
         return False
     assert pid is not None
     os.kill(pid, signal.SIGINT)
-    deadline = time.monotonic() + grace_s
-    while time.monotonic() < deadline:
-        if not alive(pid):
-            return True
-        time.sleep(0.05)
-    os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 2
-    while alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    if not eventually("the attack to flush and exit", lambda: not alive(pid), timeout_s=grace_s, interval_s=0.05):
+        os.kill(pid, signal.SIGKILL)
+        eventually("the attack to exit", lambda: not alive(pid), timeout_s=2, interval_s=0.05)
     return True
 
 

@@ -15,9 +15,8 @@ import re
 import sys
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
-
 from chaosext.certificate.material import new_ca, serve_cert
+from chaosext.common.pki import write_pem
 
 PAYMENT_NAME = "payment.chaosext.test"
 SERVICE = "payment-service"
@@ -33,17 +32,12 @@ def names_for(namespace: str) -> list[str]:
 def write(out: Path, namespace: str, days: int) -> list[Path]:
     ca = new_ca("chaosext sample stack CA", days=days)
     cert_pem, key_pem = serve_cert(ca, names_for(namespace), [])
-    ca_key = ca.key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
     out.mkdir(parents=True, exist_ok=True)
-    files = {"ca.crt": ca.pem, "ca.key": ca_key, "tls.crt": cert_pem, "tls.key": key_pem}
+    files = {"ca.crt": ca.pem, "ca.key": ca.key_pem, "tls.crt": cert_pem, "tls.key": key_pem}
     written = []
     for name, data in files.items():
         path = out / name
-        path.write_bytes(data)
-        if name.endswith(".key"):
-            path.chmod(0o600)
+        write_pem(path, data, private=name.endswith(".key"))
         written.append(path)
     return written
 

@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from chaosext.common.settings import cache_root
+
 REPO = Path(__file__).resolve().parents[2]
 SCRIPTS = REPO / "scripts"
 WORKFLOWS = REPO / ".github" / "workflows"
@@ -18,12 +20,8 @@ ACTIONS = REPO / ".github" / "actions"
 VENV_BIN = Path(sys.executable).parent
 
 
-def cache_dir() -> Path:
-    return Path(os.environ.get("CHAOSEXT_CACHE_DIR") or Path.home() / ".cache" / "chaosext")
-
-
 def actionlint() -> str | None:
-    built = cache_dir() / "bin" / "actionlint"
+    built = cache_root() / "bin" / "actionlint"
     return str(built) if built.exists() else shutil.which("actionlint")
 
 

@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 import yaml
-from cluster.helpers import ACTIONS, REPO, WORKFLOWS, cache_dir, load_yaml, script, shown
+from cluster.helpers import ACTIONS, REPO, WORKFLOWS, load_yaml, script, shown
 
+from chaosext.common.settings import cache_root
 from chaosext.traffic.install import VEGETA_VERSION
 
 
@@ -296,7 +297,7 @@ def test_setup_step_installs_chaosext_and_vegeta_and_leaves_the_checkout_clean(t
         assert (venv / "bin" / tool).is_file(), tool
     assert (tmp_path / "env").read_text() == f"CHAOSEXT_VENV={venv}\n"
     # the load generator the traffic actions run, built where they look for it, and on the PATH
-    vegeta = cache_dir() / "bin" / "vegeta"
+    vegeta = cache_root() / "bin" / "vegeta"
     assert f"vegeta: {vegeta}" in proc.stdout
     assert (tmp_path / "path").read_text() == f"{venv}/bin\n{vegeta.parent}\n"
     check = subprocess.run(

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from support import free_port, wait_until
 
+from chaosext.common import procs
 from chaosext.dns import probes, server
 from chaosext.dns.faultsfile import FaultsFileWatcher, dump_faults
 
@@ -146,8 +147,7 @@ def test_the_server_command_line_polls_a_faults_file(tmp_path: Path) -> None:
         seen = probes.resolve(NAME, server=addr, samples=3, timeout=2)
         assert abs(seen["latency_ms"] - 250) <= 13, json.dumps(seen)
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        procs.end(proc)
 
 
 def dns_text(path: Path) -> str:

@@ -17,6 +17,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 import requests
 from chaoslib.exceptions import ActivityFailed
@@ -25,6 +26,7 @@ from interrupt_support import assert_rollbacks_succeeded, cleanup_removes, inter
 from stack_support import Stack
 from support import wait_until
 
+from chaosext.common import procs
 from chaosext.faults import markers
 from chaosext.kafka import actions, probes
 from chaosext.stack.config import load_config
@@ -113,18 +115,15 @@ def _caught_up() -> None:
     wait_until("the order-consumer lag to reach 0", lambda: probes.consumer_lag(configuration=CFG) == 0, timeout=90)
 
 
-def _proc_state(pid: int) -> str:
-    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-
-
 def _frozen_share(pid: int, seconds: float) -> float:
     """The share of samples over ``seconds`` in which the process was stopped (state T)."""
+    proc = psutil.Process(pid)
     samples = []
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        samples.append(_proc_state(pid))
+        samples.append(proc.status())
         time.sleep(0.013)
-    return samples.count("T") / len(samples)
+    return samples.count(psutil.STATUS_STOPPED) / len(samples)
 
 
 # ---- broker loss -----------------------------------------------------------------------------------
@@ -213,7 +212,7 @@ def test_slowing_the_consumer_freezes_it_for_the_share_asked_and_rollback_contin
         assert 0.55 <= frozen <= 0.85, f"frozen {frozen:.0%} of the time for 70% asked"
     finally:
         actions.restore_kafka("consumer-slow", configuration=CFG)
-    assert not Path(f"/proc/{throttle}").exists() or not Path(f"/proc/{throttle}/cmdline").read_bytes()
+    assert procs.live(throttle) is None
     assert _frozen_share(pid, 0.5) == 0.0
     assert int(_state("order-consumer")["pid"]) == pid  # the same process, continued, not restarted
     ids = _orders(stack, 2)

@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 import support
 from kubernetes import client
 
+from chaosext.common import procs
+
 T = TypeVar("T")
 
 
@@ -48,9 +50,6 @@ def labels_selector(labels: dict[str, Any]) -> str:
 def live_cmdline(pid: int) -> str | None:
     """The command line of a live process on this machine (None when gone or a zombie): KWOK pods
     run nothing, so an exec'd stressor is a local process here."""
-    try:
-        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
+    if procs.live(pid) is None:
         return None
-    return None if state == "Z" else raw.replace(b"\0", b" ").decode().strip()
+    return " ".join(procs.cmdline(pid)).strip()

@@ -46,7 +46,7 @@ def tls(kube: Kube, namespace: str) -> dict[str, Any]:
         client.V1Secret(
             metadata=client.V1ObjectMeta(name="chaosext-ca"),
             type="kubernetes.io/tls",
-            data={"tls.crt": _b64(ca.pem), "tls.key": _b64(ca.key.private_bytes(*_pkcs8()))},
+            data={"tls.crt": _b64(ca.pem), "tls.key": _b64(ca.key_pem)},
         ),
     )
     kube.core.create_namespaced_secret(
@@ -80,12 +80,6 @@ def tls(kube: Kube, namespace: str) -> dict[str, Any]:
     )
     _complete(kube, namespace)
     return {"secret": _secret(kube, namespace), "bundle": _bundle(kube, namespace), "ca": ca}
-
-
-def _pkcs8() -> tuple[Any, Any, Any]:
-    from cryptography.hazmat.primitives import serialization
-
-    return serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
 
 
 def _secret(kube: Kube, namespace: str) -> client.V1Secret:

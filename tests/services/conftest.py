@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -14,6 +13,9 @@ import redis
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 from support import free_port, wait_until
+
+from chaosext.common import procs
+from chaosext.common.settings import cache_root
 
 from .helpers import PAYMENT_HOST, REPO, Service, TlsFiles, make_ca
 from .kafka_broker import KafkaBroker, kafka_lib
@@ -39,8 +41,7 @@ def redis_url(scratch: Path) -> Iterator[str]:
     wait_until("redis-server", lambda: client.ping(), timeout=15, interval=0.1)
     yield f"redis://127.0.0.1:{port}/0"
     client.close()
-    proc.terminate()
-    proc.wait(timeout=10)
+    procs.end(proc)
     log.close()
 
 
@@ -90,8 +91,7 @@ class DnsServer:
         )
 
     def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
+        procs.end(self.proc)
         self.log.close()
 
 
@@ -134,11 +134,6 @@ def flush_redis(redis_url: str) -> None:
     client.close()
 
 
-def chaosext_cache() -> Path:
-    env = os.environ.get("CHAOSEXT_CACHE_DIR")
-    return Path(env) if env else Path.home() / ".cache" / "chaosext"
-
-
 class Toxiproxy:
     def __init__(self, scratch: Path, binary: Path) -> None:
         self.port = free_port()
@@ -166,14 +161,13 @@ class Toxiproxy:
         requests.delete(f"{self.api}/proxies/{name}/toxics/slow", timeout=5)
 
     def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
+        procs.end(self.proc)
         self.log.close()
 
 
 @pytest.fixture(scope="session")
 def toxiproxy(scratch: Path) -> Iterator[Toxiproxy]:
-    binary = chaosext_cache() / "bin" / "toxiproxy-server"
+    binary = cache_root() / "bin" / "toxiproxy-server"
     if not binary.exists():
         pytest.skip(f"{binary} is not installed (chaosext stack install builds it)")
     proxy = Toxiproxy(scratch, binary)
@@ -183,7 +177,7 @@ def toxiproxy(scratch: Path) -> Iterator[Toxiproxy]:
 
 @pytest.fixture(scope="session")
 def kafka(scratch: Path) -> Iterator[KafkaBroker]:
-    lib = kafka_lib(chaosext_cache())
+    lib = kafka_lib(cache_root())
     if lib is None or shutil.which("java") is None:
         pytest.skip("Kafka jars (chaosext stack install) or java are missing")
     broker = KafkaBroker(scratch, lib)

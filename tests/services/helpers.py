@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import os
 import subprocess
 import sys
@@ -13,10 +12,11 @@ from typing import Any
 
 import requests
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from support import wait_until
+
+from chaosext.common import procs
+from chaosext.common.pki import CA, new_ca, write_pem
+from chaosext.common.pki import issue_server_cert as pki_server_cert
 
 REPO = Path(__file__).resolve().parents[2]
 SERVICES_DIR = REPO / "cluster" / "services"
@@ -72,13 +72,8 @@ class Service:
         return self.get("/metrics").text
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
+        if self.proc is not None:
+            procs.end(self.proc, grace_s=15, kill_wait_s=5)
         if getattr(self, "_log", None):
             self._log.close()
 
@@ -100,74 +95,26 @@ def metric_value(text: str, name: str, labels: dict[str, str] | None = None) -> 
 @dataclass
 class TlsFiles:
     ca_cert: Path
-    ca_key: ec.EllipticCurvePrivateKey
-    ca: x509.Certificate
+    ca: CA
     cert: Path
     key: Path
 
 
-def _name(cn: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-
-
 def make_ca(directory: Path) -> TlsFiles:
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = dt.datetime.now(dt.UTC)
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(_name("chaosext test CA"))
-        .issuer_name(_name("chaosext test CA"))
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=2))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
-    )
+    ca = new_ca("chaosext test CA", days=2)
     ca_path = directory / "ca.pem"
-    ca_path.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    files = TlsFiles(ca_cert=ca_path, ca_key=key, ca=ca, cert=directory / "tls.crt", key=directory / "tls.key")
+    write_pem(ca_path, ca.pem)
+    files = TlsFiles(ca_cert=ca_path, ca=ca, cert=directory / "tls.crt", key=directory / "tls.key")
     issue_server_cert(files, days=1)
     return files
 
 
 def issue_server_cert(files: TlsFiles, days: int) -> x509.Certificate:
     """(Re)write the server certificate and key for payment.chaosext.test and 127.0.0.1."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(PAYMENT_HOST))
-        .issuer_name(files.ca.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=days))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName(PAYMENT_HOST), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(files.ca_key.public_key()), critical=False
-        )
-        .sign(files.ca_key, hashes.SHA256())
-    )
-    tmp_key, tmp_cert = files.key.with_suffix(".key.tmp"), files.cert.with_suffix(".crt.tmp")
-    tmp_key.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    tmp_cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    os.replace(tmp_key, files.key)
-    os.replace(tmp_cert, files.cert)
-    return cert
+    cert_pem, key_pem = pki_server_cert(files.ca, [PAYMENT_HOST], ["127.0.0.1"], valid_for=dt.timedelta(days=days))
+    write_pem(files.key, key_pem, private=True)
+    write_pem(files.cert, cert_pem)
+    return x509.load_pem_x509_certificate(cert_pem)
 
 
 def served_certificate(port: int) -> x509.Certificate:

@@ -10,6 +10,8 @@ from pathlib import Path
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from support import free_port, wait_until
 
+from chaosext.common import procs
+
 LOG4J2 = """status = warn
 appender.console.type = Console
 appender.console.name = STDOUT
@@ -89,10 +91,5 @@ class KafkaBroker:
         asyncio.run(create())
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
+        procs.end(self.proc, grace_s=30)
         self.log.close()

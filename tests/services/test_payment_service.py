@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -163,9 +162,8 @@ def test_bad_environment_is_a_clear_error(start_service: ServiceFactory, payment
     svc = start_service("payment_service", {**payment_env, "TLS_KEY_FILE": "/nonexistent/key.pem"},
                         wait_healthy=False)
     assert svc.proc is not None
-    deadline = time.monotonic() + 20
-    while svc.proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert svc.proc.returncode == 2
+    proc = svc.proc
+    assert wait_until("payment-service to exit", proc.poll, timeout=20, interval=0.1,
+                      done=lambda code: code is not None) == 2
     out = svc.logs()
     assert "TLS_KEY_FILE" in out and "Traceback" not in out

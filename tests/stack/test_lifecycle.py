@@ -22,6 +22,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from support import wait_until
 
+from chaosext.common import procs as common_procs
 from chaosext.stack import lifecycle, procs
 from chaosext.stack.config import StackConfig, load_config
 from chaosext.stack.kafka import cluster_brokers
@@ -241,6 +242,6 @@ def test_down_leaves_no_process_or_port(config: StackConfig, stack: dict[str, An
     assert proc.returncode == 0, proc.stderr
     assert procs.listeners(procs.stack_ports(config), config.host) == []
     assert procs.stack_processes(config) == []
-    alive = [pid for pid in pids if Path(f"/proc/{pid}").exists()]
+    alive = [pid for pid in pids if common_procs.live(pid) is not None]
     assert alive == [], f"processes still alive after down: {alive}"
     assert cli("status", "--json", timeout=60).returncode != 0

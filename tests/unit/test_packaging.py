@@ -71,9 +71,10 @@ def test_from_the_checkout_the_bundle_is_the_repository_itself() -> None:
 def test_installed_from_a_wheel_the_stack_reads_the_packaged_copy(monkeypatch: pytest.MonkeyPatch) -> None:
     from chaosext.stack import config
 
+    monkeypatch.delenv("CHAOSEXT_HOME", raising=False)
     monkeypatch.setattr(bundle, "checkout_root", lambda: None)
-    monkeypatch.setattr(config, "source_root", bundle.source_root)
     assert config.repo_root() == bundle.PACKAGED_ROOT
+    assert config.load_config().repo == bundle.PACKAGED_ROOT
     assert bundle.experiments_dir() == bundle.PACKAGED_ROOT / "experiments"
     assert bundle.services_dir() == bundle.PACKAGED_ROOT / "cluster" / "services"
 
