@@ -54,6 +54,10 @@ def _checkouts_succeed(url: str, count: int = 10) -> list[int]:
 def test_failing_readiness_stalls_the_rollout_on_the_kubelets_probe_and_undo_completes_it(
         kind_cluster: KindCluster, chaos_config: dict[str, Any]) -> None:
     _no_kwok(kind_cluster)
+    # the steady state first: an earlier test (a payment pod killed under load) may have left a
+    # checkout replica's breaker open for up to breaker_reset_s (10 s)
+    wait_until("checkout to answer 2xx before the rollout", lambda: _checkouts_succeed(chaos_config["checkout_url"], 3),
+               lambda codes: all(200 <= c < 300 for c in codes), timeout_s=45, interval_s=2)
     replicas = kind_cluster.apps.read_namespaced_deployment(DEPLOYMENT, NAMESPACE).spec.replicas
     old = {p.metadata.name for p in app_pods(kind_cluster, DEPLOYMENT) if is_ready(p)}
     assert len(old) == replicas == 2, old
