@@ -77,10 +77,11 @@ def fraction(name: str, value: Any, one_ok: bool = True, example: str = "0.99") 
     return ratio
 
 
-def whole(name: str, value: Any, minimum: int = 0, maximum: int | None = None) -> int:
-    """A whole number (an int or its text; not a bool or a float) from ``minimum`` (to ``maximum``)."""
+def whole(name: str, value: Any, minimum: int = 0, maximum: int | None = None, text_ok: bool = True) -> int:
+    """A whole number (an int, or its text unless ``text_ok`` is false; not a bool or a float) from
+    ``minimum`` (to ``maximum``)."""
     what = f"a whole number >= {minimum}" if maximum is None else f"a whole number from {minimum} to {maximum}"
-    if isinstance(value, bool) or not isinstance(value, int | str):
+    if isinstance(value, bool) or not isinstance(value, int | str) or (isinstance(value, str) and not text_ok):
         raise ActivityFailed(f"'{name}' must be {what}, got {value!r}")
     try:
         count = int(value)

@@ -48,7 +48,7 @@ class Stress:
 
 
 def _workers(workers: Any) -> int:
-    return checks.whole("workers", workers, 1, 64)
+    return checks.whole("workers", workers, 1, 64, text_ok=False)
 
 
 def parse_cpus(value: Any, name: str) -> float | None:
@@ -76,7 +76,7 @@ def parse_bytes(value: Any, name: str) -> int:
 
 
 def cpu_stress(workers: Any, load: Any, seconds: float) -> Stress:
-    percent = checks.whole("load", load, 1, 100)
+    percent = checks.whole("load", load, 1, 100, text_ok=False)
     return Stress("cpu", _workers(workers), seconds, load_percent=percent)
 
 
