@@ -471,7 +471,14 @@ def pause_marker(kind: str, consumer: str, seconds: float, namespace: str | None
     ns = kube.namespace_of(namespace, configuration)
     before = consumer_replicas(consumer, ns, configuration, secrets)
     context = kube.current_context(secrets)
-    marker = FaultMarker(
+    marker = _consumer_marker(fault_id, kind, consumer, ns, before, context, expires_at, description)
+    return marker, lambda: scale_consumer(fault_id, consumer, ns, 0, before, expires_at, context)
+
+
+def _consumer_marker(fault_id: str, kind: str, consumer: str, ns: str, before: int, context: str | None,
+                     expires_at: float, description: str) -> FaultMarker:
+    """A fault that scales the consumer Deployment; undo scales it back to ``before`` replicas."""
+    return FaultMarker(
         id=fault_id,
         family=FAMILY,
         kind=kind,
@@ -479,16 +486,10 @@ def pause_marker(kind: str, consumer: str, seconds: float, namespace: str | None
         scope={"consumer": consumer, "namespace": ns},
         description=description,
         undo="kafka.restore_consumer",
-        undo_args={
-            "fault_id": fault_id,
-            "deployment": consumer,
-            "namespace": ns,
-            "replicas": before,
-            "context": context,
-        },
+        undo_args={"fault_id": fault_id, "deployment": consumer, "namespace": ns, "replicas": before,
+                   "context": context},
         expires_at=expires_at,
     )
-    return marker, lambda: scale_consumer(fault_id, consumer, ns, 0, before, expires_at, context)
 
 
 def slow_consumer(slowdown: ConsumerSlowdown, configuration: Configuration, secrets: Secrets) -> dict[str, Any]:
@@ -505,24 +506,9 @@ def slow_consumer(slowdown: ConsumerSlowdown, configuration: Configuration, secr
             f"(the deployment has {before}), got {target!r}; use pause_consumer to stop it"
         )
     context = kube.current_context(secrets)
-    marker = FaultMarker(
-        id=fault_id,
-        family=FAMILY,
-        kind=SLOW,
-        target=f"deployment/{ns}/{consumer}",
-        scope={"consumer": consumer, "namespace": ns},
-        description=f"slowed consumer deployment {ns}/{consumer} from {before} to {target} replicas "
-        f"for {seconds:g}s",
-        undo="kafka.restore_consumer",
-        undo_args={
-            "fault_id": fault_id,
-            "deployment": consumer,
-            "namespace": ns,
-            "replicas": before,
-            "context": context,
-        },
-        expires_at=expires_at,
-    )
+    marker = _consumer_marker(fault_id, SLOW, consumer, ns, before, context, expires_at,
+                              f"slowed consumer deployment {ns}/{consumer} from {before} to {target} replicas "
+                              f"for {seconds:g}s")
     return engine.activate(
         marker, lambda: scale_consumer(fault_id, consumer, ns, target, before, expires_at, context)
     )
