@@ -56,6 +56,11 @@ def load_yaml(path: Path) -> Any:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
+def workflow_on(doc: dict[Any, Any]) -> Any:
+    """A workflow's ``on:`` block (YAML 1.1 reads the key ``on`` as True)."""
+    return doc.get("on", doc.get(True))
+
+
 def render(kustomization_dir: Path) -> list[dict[str, Any]]:
     proc = run(["kubectl", "kustomize", str(kustomization_dir)])
     assert proc.returncode == 0, shown(proc)

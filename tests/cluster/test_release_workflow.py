@@ -7,12 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from cluster.helpers import ACTIONS, REPO, WORKFLOWS, load_yaml, script, shown
-
-
-def _on(doc: dict[Any, Any]) -> Any:
-    # YAML 1.1 reads the key `on` as True
-    return doc.get("on", doc.get(True))
+from cluster.helpers import ACTIONS, REPO, WORKFLOWS, load_yaml, script, shown, workflow_on
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +21,7 @@ def _uses(job: dict[str, Any]) -> list[str]:
 
 
 def test_a_tag_builds_tests_then_publishes(release: dict[str, Any]) -> None:
-    assert _on(release)["push"] == {"tags": ["v*"]}
+    assert workflow_on(release)["push"] == {"tags": ["v*"]}
     jobs = release["jobs"]
     assert jobs["test"]["needs"] == "build"
     assert jobs["publish"]["needs"] == ["build", "test"]
@@ -83,7 +78,7 @@ def test_the_release_check_accepts_the_tag_of_the_version() -> None:
 
 def test_the_reusable_workflow_can_install_a_released_chaosext() -> None:
     chaos = load_yaml(WORKFLOWS / "chaos.yml")
-    assert _on(chaos)["workflow_call"]["inputs"]["chaosext-version"]["default"] == ""
+    assert workflow_on(chaos)["workflow_call"]["inputs"]["chaosext-version"]["default"] == ""
     setup = next(s for s in chaos["jobs"]["chaos"]["steps"] if str(s.get("uses", "")).endswith("setup-chaosext"))
     assert setup["with"]["chaosext-version"] == "${{ inputs.chaosext-version }}"
     action = load_yaml(ACTIONS / "setup-chaosext" / "action.yml")

@@ -13,15 +13,10 @@ from typing import Any
 
 import pytest
 import yaml
-from cluster.helpers import ACTIONS, REPO, WORKFLOWS, load_yaml, script, shown
+from cluster.helpers import ACTIONS, REPO, WORKFLOWS, load_yaml, script, shown, workflow_on
 
 from chaosext.common.settings import cache_root
 from chaosext.traffic.install import VEGETA_VERSION
-
-
-def _on(doc: dict[Any, Any]) -> Any:
-    # YAML 1.1 reads the key `on` as True
-    return doc.get("on", doc.get(True))
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +33,7 @@ def _experiments(caller: str) -> list[str]:
 
 
 def test_reusable_workflow_has_typed_inputs_and_outputs(chaos: dict[str, Any]) -> None:
-    call = _on(chaos)["workflow_call"]
+    call = workflow_on(chaos)["workflow_call"]
     types = {name: spec["type"] for name, spec in call["inputs"].items()}
     assert types == {
         "experiments": "string",
@@ -106,7 +101,7 @@ def test_the_verdict_output_is_error_when_the_gate_did_not_run(chaos: dict[str, 
     """A failed set-up step (cluster-up, say) skips the run step: the job's verdict is then error,
     never empty."""
     assert chaos["jobs"]["chaos"]["outputs"]["verdict"] == "${{ steps.run.outputs.verdict || 'error' }}"
-    assert _on(chaos)["workflow_call"]["outputs"]["verdict"]["value"] == "${{ jobs.chaos.outputs.verdict }}"
+    assert workflow_on(chaos)["workflow_call"]["outputs"]["verdict"]["value"] == "${{ jobs.chaos.outputs.verdict }}"
     # the evidence step passes the raw output: ci-verdict.sh reads an empty one as error
     assert _step(chaos, "Evidence, cleanup and verdict")["with"]["verdict"] == "${{ steps.run.outputs.verdict }}"
 
@@ -159,7 +154,7 @@ def test_bring_your_own_app_inputs_reach_cluster_up(chaos: dict[str, Any]) -> No
 
 
 def test_the_experiment_time_limit_reaches_the_run_step(chaos: dict[str, Any]) -> None:
-    assert _on(chaos)["workflow_call"]["inputs"]["experiment-timeout-minutes"]["default"] == 20
+    assert workflow_on(chaos)["workflow_call"]["inputs"]["experiment-timeout-minutes"]["default"] == 20
     given = _step(chaos, "Run, gate and report")["with"]
     assert given["experiment-timeout-minutes"] == "${{ inputs.experiment-timeout-minutes }}"
     run = load_yaml(ACTIONS / "run-gate-report" / "action.yml")["runs"]["steps"][0]
@@ -176,7 +171,7 @@ def _readme_callers() -> list[dict[str, Any]]:
 
 
 def test_the_readme_callers_use_only_inputs_that_exist(chaos: dict[str, Any]) -> None:
-    inputs = _on(chaos)["workflow_call"]["inputs"]
+    inputs = workflow_on(chaos)["workflow_call"]["inputs"]
     callers = _readme_callers()
     assert len(callers) >= 2
     for job in callers:
@@ -221,9 +216,9 @@ def test_ci_and_nightly_cover_the_guides_table() -> None:
 def test_ci_and_nightly_split_the_scenarios() -> None:
     assert not set(_experiments("ci.yml")) & set(_experiments("nightly.yml"))
     nightly = load_yaml(WORKFLOWS / "nightly.yml")
-    assert _on(nightly)["schedule"][0]["cron"]
+    assert workflow_on(nightly)["schedule"][0]["cron"]
     ci = load_yaml(WORKFLOWS / "ci.yml")
-    assert set(_on(ci)) == {"push", "pull_request"}
+    assert set(workflow_on(ci)) == {"push", "pull_request"}
     assert ci["jobs"]["chaos"]["needs"] == ["lint", "test"]
 
 
