@@ -34,7 +34,7 @@ fi
 "$venv/bin/pip" install -q --upgrade pip
 if [[ -n "$version" ]]; then
   ci_step "installing chaosext-backend $version from PyPI into $venv"
-  "$venv/bin/pip" install -q "chaosext-backend==$version"
+  "$venv/bin/pip" install -q "chaosext-backend[report]==$version"
 else
   ci_step "installing chaosext from $ci_root into $venv"
   # built from a copy of what the build reads (MANIFEST.in's list), so it leaves nothing in the checkout
@@ -44,7 +44,7 @@ else
   cp -r "$ci_root/pyproject.toml" "$ci_root/setup.py" "$ci_root/MANIFEST.in" "$ci_root/README.md" \
     "$ci_root/LICENSE" "$ci_root/CHANGELOG.md" "$ci_root/chaosext" "$ci_root/experiments" "$src/"
   cp -r "$ci_root/cluster/services" "$src/cluster/"
-  "$venv/bin/pip" install -q -c "$ci_root/constraints.txt" "$src"
+  "$venv/bin/pip" install -q -c "$ci_root/constraints.txt" "${src}[report]"
 fi
 "$venv/bin/chaosext" --help >/dev/null
 ci_step "installed: $("$venv/bin/pip" show chaosext-backend | grep -E '^(Name|Version):' | tr '\n' ' ')"

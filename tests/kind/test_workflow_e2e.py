@@ -55,6 +55,9 @@ def test_ci_experiments_run_through_the_workflows_steps_and_the_gate(kind_cluste
     assert outage["output"]["target"] == "configmap/chaosext/payment-service-config", outage["output"]
     assert (artifact / "manifests.yaml").is_file()
     assert list((artifact / "cluster" / "pods").glob("payment-service-*.log"))
+    # the experiment log (chaosext report: the [report] extra the CI install adds) with a timeline per run
+    assert (artifact / "report" / "experiment-log.md").is_file(), sorted(p.name for p in artifact.iterdir())
+    assert len(list((artifact / "report").glob("*.png"))) == len(CI_EXPERIMENTS)
     # the job's verdict is the gate's, over every journal, and its exit follows it
     verdicts = {name: gate_exit(artifact / "journals" / f"{name}.json") for name in CI_EXPERIMENTS}
     assert all(v in (0, 1) for v in verdicts.values()), f"a journal could not be judged: {verdicts}"
