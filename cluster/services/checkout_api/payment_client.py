@@ -236,11 +236,10 @@ class PaymentClient:
         per_attempt = min(float(self.tunables["attempt_timeout_s"]), deadline - loop.time())
         if per_attempt <= 0:
             raise TimeoutError("budget spent before the attempt")
-        # aiohttp's connect phase is the TCP connect plus the TLS handshake: a few milliseconds to a
-        # live replica, even a busy one. One not done after connect_timeout_s was most likely routed
-        # to an address whose replica is gone (kube-proxy or the load balancer not caught up yet):
-        # it fails early and is retried, picking a replica again, instead of holding the attempt
-        # for its whole timeout.
+        # aiohttp's connect phase is the TCP connect plus the TLS handshake. When connect_timeout_s
+        # is set, a connect not done by then (most likely routed to an address whose replica is
+        # gone) fails early and is retried, picking a replica again, instead of holding the
+        # attempt for its whole timeout; 0 leaves it to the attempt timeout (see settings.py).
         connect = float(self.tunables["connect_timeout_s"])
         timeout = aiohttp.ClientTimeout(total=per_attempt, sock_connect=min(connect, per_attempt) if connect > 0 else None)
         headers = {"Idempotency-Key": order.order_id, CORRELATION_HEADER: correlation_id()}

@@ -14,7 +14,7 @@ DEFAULT_KAFKA = "127.0.0.1:19092,127.0.0.1:19093,127.0.0.1:19094"
 TUNABLE_DEFAULTS: dict[str, int | float] = {
     "total_budget_s": 2.0,
     "attempt_timeout_s": 0.8,
-    "connect_timeout_s": 0.5,
+    "connect_timeout_s": 0.0,
     "hedge_after_s": 0.4,
     "max_attempts": 3,
     "backoff_base_s": 0.1,
@@ -28,8 +28,11 @@ TUNABLE_DEFAULTS: dict[str, int | float] = {
 
 
 ZERO_ALLOWED = frozenset({"hedge_after_s", "connect_timeout_s"})
-"""Tunables that may be set to 0: hedge_after_s 0 turns hedging off; connect_timeout_s 0 leaves
-the TCP connect bounded by the attempt timeout only."""
+"""Tunables that may be set to 0: hedge_after_s 0 turns hedging off; connect_timeout_s 0 (the
+default) leaves the connect bounded by the attempt timeout only. Off by default: every attempt opens
+a new connection (TCP + TLS handshake, see servicekit.dns.fresh_connector), and on a CPU-starved
+node a handshake that is slow but would succeed within the attempt timeout became a failure that
+the breaker counted; the hedge at hedge_after_s already covers a connect that hangs."""
 
 
 @dataclass(frozen=True)
