@@ -21,6 +21,7 @@ __all__ = [
     "TOXIPROXY_VERSION",
     "Ports",
     "StackConfig",
+    "default_url",
     "load_config",
     "state_dir",
 ]
@@ -217,6 +218,13 @@ class StackConfig:
 
 _TOP_LEVEL = {f.name for f in dataclasses.fields(StackConfig)} - {"ports"}
 _PATH_FIELDS = {"cache", "state", "repo", "venv"}
+
+
+def default_url(name: str) -> str:
+    """``load_config().url(<port name>)`` without building the whole configuration (whose paths
+    cost file-system look-ups): the URL of a plain-HTTP control endpoint of the stack, such as
+    ``toxiproxy_api`` or ``dns_control``, with ``CHAOSEXT_PORT_OFFSET`` added."""
+    return f"http://{HOST}:{getattr(Ports(), name) + port_offset()}"
 
 
 def load_config(path: Path | str | None = None) -> StackConfig:
