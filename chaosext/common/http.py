@@ -9,7 +9,8 @@ Toolkit runs background activities in threads). A plain-HTTP request that does n
 redirects, with no proxy in the environment, goes straight through urllib3: requests' own
 layers (preparing, hooks, cookies, the environment) cost more processor time than the request
 itself. Anything else goes through requests, with its handling of proxies, CA bundles and
-redirects.
+redirects. (requests would also send credentials from ``~/.netrc``; these control APIs take
+none.)
 """
 
 from __future__ import annotations

@@ -76,10 +76,6 @@ class DnsControl:
         result: dict[str, dict[str, Any]] = self._call("GET", "/faults")["faults"]
         return result
 
-    def put(self, name: str, fault: dict[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("PUT", _fault_path(name), fault)
-        return result
-
     def put_new(self, name: str, fault: dict[str, Any]) -> dict[str, Any]:
         """Set the fault on ``name`` only if it has none, in one request (``If-None-Match: *``).
         Raises :class:`FaultExists` when it has one, :class:`NothingChanged` (wrapping the
