@@ -141,8 +141,9 @@ def call(base_url: str, method: str, path: str, body: Any = None, headers: dict[
             return Answer(resp.status_code, resp.content)
         data = None if body is None else json.dumps(body).encode()
         sent_headers = {**({"Content-Type": "application/json"} if data is not None else {}), **(headers or {})}
-        answer = _pool(base_url).urlopen(method, path, body=data, headers=sent_headers, timeout=timeout,
-                                         retries=_NO_RETRY, redirect=False)
+        prefix = urlsplit(base_url).path.rstrip("/")  # an API served under a path: http://host/toxiproxy
+        answer = _pool(base_url).urlopen(method, f"{prefix}{path}", body=data, headers=sent_headers,
+                                         timeout=timeout, retries=_NO_RETRY, redirect=False)
         return Answer(answer.status, answer.data)
     except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
         raise Failed(str(exc), sent=not never_sent(exc)) from None

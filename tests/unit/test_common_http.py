@@ -82,6 +82,12 @@ def test_calls_from_one_thread_share_one_connection(server: _Server) -> None:
     assert server.connections == 2
 
 
+@pytest.mark.parametrize("follow", [False, True])
+def test_a_base_url_with_a_path_keeps_it(server: _Server, follow: bool) -> None:
+    answer = http.call(f"{_base(server)}/api", "POST", "/toxics", {}, follow=follow)
+    assert answer.json()["path"] == "/api/toxics"
+
+
 def test_a_redirect_is_followed_only_when_asked(server: _Server) -> None:
     assert http.call(_base(server), "POST", "/moved", {}, follow=False).status_code == 301
     followed = http.call(_base(server), "POST", "/moved", {}, follow=True)
