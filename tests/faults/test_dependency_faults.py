@@ -97,17 +97,17 @@ def test_an_unknown_proxy_is_named_and_nothing_changes(stack: Stack, proxy: str,
     """The fault's one request is refused by Toxiproxy; the error still names the argument and the
     proxies there, no marker is left, and a name that Toxiproxy's paths would clean into another
     proxy's ('payment/../capture') touches no proxy."""
-    before = _proxies(stack)
+    before = (markers.list_markers(), _proxies(stack))
     with pytest.raises(ActivityFailed, match=r"'proxy' .* does not exist on Toxiproxy .*\(known: capture, payment\)"):
         action(proxy, duration=30, configuration=_cfg(stack))
-    assert _proxies(stack) == before
-    assert markers.list_markers() == []
+    assert (markers.list_markers(), _proxies(stack)) == before
 
 
 def test_an_unreachable_toxiproxy_is_a_tooling_error_and_leaves_no_marker(stack: Stack) -> None:
+    before = markers.list_markers()
     with pytest.raises(ToolUnreachable, match=r"Toxiproxy at http://127.0.0.1:9 is unreachable"):
         actions.add_latency("payment", duration=30, configuration={"toxiproxy_url": "http://127.0.0.1:9"})
-    assert markers.list_markers() == []
+    assert markers.list_markers() == before
 
 
 def _experiment(tmp_path: Path, stack: Stack) -> Path:
