@@ -56,11 +56,11 @@ def _timed(check: Check) -> float | None:
 
 def first_true(
     check: Check, interval: float = 0.015, timeout: float = 60.0, workers: int = 48,
-    stop: threading.Event | None = None,
+    stop: threading.Event | None = None, drain: bool = False,
 ) -> float | None:
     """``time.perf_counter()`` when the first ``check`` that returned True completed, or None when
     none did within ``timeout`` seconds. Checks still running then are left to finish on their own
-    (each has its own timeout)."""
+    (each has its own timeout), or waited for with ``drain``."""
     deadline = time.perf_counter() + timeout
     pending: set[Future[float | None]] = set()
     pool = ThreadPoolExecutor(max_workers=workers)
@@ -78,7 +78,7 @@ def first_true(
                 return None
             time.sleep(interval)
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.shutdown(wait=drain, cancel_futures=True)
 
 
 def get_ms(url: str, verify: str | bool, timeout: float = 3.0) -> tuple[int, float]:

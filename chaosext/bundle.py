@@ -8,6 +8,7 @@ repository, so callers join the same relative paths.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 __all__ = ["PACKAGED_ROOT", "checkout_root", "experiments_dir", "services_dir", "source_root"]
@@ -16,6 +17,7 @@ _PACKAGE = Path(__file__).resolve().parent
 PACKAGED_ROOT = _PACKAGE / "_bundle"
 
 
+@functools.cache  # the package does not move while it runs; every load of the stack's config asks
 def checkout_root() -> Path | None:
     """The repository this package runs from, if it runs from a checkout."""
     root = _PACKAGE.parent

@@ -33,7 +33,6 @@ def _inject(proxy: str, fault: Toxic, duration: float, configuration: Configurat
     url = toxiproxy_url(configuration)
     client = ToxiproxyClient(url)
     toxic = fault.toxic()  # validates the fault's own arguments before anything changes
-    client.proxy(proxy)  # unknown proxy: clear error, nothing changed
     fault_id = markers.new_id(FAMILY)
     marker = FaultMarker(
         id=fault_id,
@@ -48,8 +47,10 @@ def _inject(proxy: str, fault: Toxic, duration: float, configuration: Configurat
     )
 
     def apply() -> dict[str, Any]:
+        # one request, no check first: an unknown proxy or an unreachable Toxiproxy raises
+        # NothingChanged (a clear error naming the argument; the marker is dropped, no undo)
         if toxic is None:
-            return {"proxy": client.set_enabled(proxy, False)}
+            return {"proxy": client.disable(proxy)}
         return {"toxic": client.add_toxic(proxy, fault_id, toxic)}
 
     return engine.activate(marker, apply)

@@ -1,4 +1,5 @@
-"""A small client for the stack DNS server's HTTP control API (see ``chaosext.dns.server``)."""
+"""A small client for the stack DNS server's HTTP control API (see ``chaosext.dns.server``),
+over this thread's keep-alive session for the URL (``chaosext.common.http``)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from urllib.parse import quote
 import requests
 from chaoslib.exceptions import ActivityFailed
 
+from chaosext.common import http
 from chaosext.errors import ToolUnreachable
+from chaosext.faults.engine import NothingChanged
 from chaosext.target import setting
 
-__all__ = ["DnsControl", "control_url"]
+__all__ = ["DnsControl", "FaultExists", "control_url"]
 
 log = logging.getLogger("chaosext")
 
@@ -22,9 +25,21 @@ def control_url(configuration: dict[str, Any] | None) -> str:
     url = setting(configuration, "dns_control_url")
     if url:
         return str(url).rstrip("/")
-    from chaosext.stack.config import load_config
+    from chaosext.stack.config import default_url
 
-    return load_config().endpoints()["dns_control"].rstrip("/")
+    return default_url("dns_control")
+
+
+def _fault_path(name: str) -> str:
+    return f"/faults/{quote(name, safe='*')}"
+
+
+class FaultExists(Exception):
+    """The name already has a fault on the server (``fault``: that one); nothing was set."""
+
+    def __init__(self, fault: dict[str, Any]) -> None:
+        super().__init__(f"already has a fault: {fault}")
+        self.fault = fault
 
 
 class DnsControl:
@@ -32,11 +47,23 @@ class DnsControl:
         self.url = url.rstrip("/")
         self.timeout = timeout
 
-    def _call(self, method: str, path: str, body: Any = None, ok: tuple[int, ...] = (200,)) -> Any:
+    def _send(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None,
+              follow: bool = True) -> http.Answer:
         try:
-            resp = requests.request(method, f"{self.url}{path}", json=body, timeout=self.timeout)
-        except requests.RequestException as exc:
-            raise ToolUnreachable(f"the DNS server's control API {self.url} is unreachable: {exc}") from None
+            return http.call(self.url, method, path, body, headers, timeout=self.timeout, follow=follow)
+        except http.Failed as exc:
+            error = ToolUnreachable(f"the DNS server's control API {self.url} is unreachable: {exc}")
+            raise (error if exc.sent else NothingChanged(error)) from None
+
+    def _call(self, method: str, path: str, body: Any = None) -> Any:
+        try:
+            resp = self._send(method, path, body)
+        except NothingChanged as unsent:
+            raise unsent.error from None
+        return self._answer(method, path, resp)
+
+    @staticmethod
+    def _answer(method: str, path: str, resp: http.Answer, ok: tuple[int, ...] = (200,)) -> Any:
         if resp.status_code not in ok:
             try:
                 detail = resp.json().get("error", resp.text)
@@ -49,14 +76,20 @@ class DnsControl:
         result: dict[str, dict[str, Any]] = self._call("GET", "/faults")["faults"]
         return result
 
-    def put(self, name: str, fault: dict[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("PUT", f"/faults/{quote(name, safe='*')}", fault)
+    def put_new(self, name: str, fault: dict[str, Any]) -> dict[str, Any]:
+        """Set the fault on ``name`` only if it has none, in one request (``If-None-Match: *``).
+        Raises :class:`FaultExists` when it has one, :class:`NothingChanged` (wrapping the
+        error) when the server was not reached."""
+        resp = self._send("PUT", _fault_path(name), fault, {"If-None-Match": "*"}, follow=False)
+        if resp.status_code == 412:
+            raise FaultExists(resp.json()["fault"])
+        result: dict[str, Any] = self._answer("PUT", _fault_path(name), resp)
         return result
 
     def delete(self, name: str) -> bool:
         """Remove the fault on ``name``; True if there was one. An unreachable server has none."""
         try:
-            resp = requests.delete(f"{self.url}/faults/{quote(name, safe='*')}", timeout=self.timeout)
+            resp = http.session(self.url).delete(f"{self.url}{_fault_path(name)}", timeout=self.timeout)
         except requests.ConnectionError as exc:
             # the faults live in the server's memory: a server that is not running holds none
             log.warning(

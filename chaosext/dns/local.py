@@ -12,7 +12,7 @@ from typing import Any
 from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
-from chaosext.dns.client import DnsControl, control_url
+from chaosext.dns.client import DnsControl, FaultExists, control_url
 from chaosext.dns.spec import DnsFaultSpec
 from chaosext.faults import engine, markers
 from chaosext.faults.markers import FaultMarker
@@ -28,12 +28,6 @@ def inject(spec: DnsFaultSpec, seconds: float, namespace: str | None, configurat
     """``namespace`` and ``secrets`` are for the Kubernetes driver; the stack has one DNS server."""
     url = control_url(configuration)
     control = DnsControl(url)
-    current = control.faults()  # unreachable server: clear error, nothing changed
-    if spec.name in current:
-        raise ActivityFailed(
-            f"'name' {spec.name!r} already has a DNS fault on {url} ({current[spec.name]['kind']}); "
-            "remove it first (remove_dns_faults); nothing changed"
-        )
     fault_id = markers.new_id(FAMILY)
     expires_at = time.time() + seconds
     marker = FaultMarker(
@@ -49,7 +43,15 @@ def inject(spec: DnsFaultSpec, seconds: float, namespace: str | None, configurat
     )
 
     def apply() -> dict[str, Any]:
-        fault = control.put(spec.name, spec.body(expires_at))
+        # one request: the server sets the fault only if the name has none; an unreachable server
+        # raises NothingChanged too (the marker is dropped, no undo)
+        try:
+            fault = control.put_new(spec.name, spec.body(expires_at))
+        except FaultExists as exists:
+            raise engine.NothingChanged(ActivityFailed(
+                f"'name' {spec.name!r} already has a DNS fault on {url} ({exists.fault['kind']}); "
+                "remove it first (remove_dns_faults); nothing changed"
+            )) from None
         return {"dns_server_control": url, "name": spec.name, "fault": fault}
 
     return engine.activate(marker, apply)

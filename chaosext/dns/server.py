@@ -9,6 +9,8 @@
     GET    /faults                 {"faults": {name: fault}}
     PUT    /faults/<name>          {"kind": "delay"|"servfail"|"nxdomain"|"drop",
                                     "delay_ms": int, "jitter_ms": int, "expires_at": unix-ts}
+                                   with ``If-None-Match: *``: only if the name has no fault yet,
+                                   else 412 {"error": ..., "fault": the one there}
     DELETE /faults/<name>, DELETE /faults
     GET    /metrics                Prometheus: dns_queries_total{name,result}, dns_faults_active,
                                    dns_queries_in_flight
@@ -132,6 +134,16 @@ class FaultStore:
     def put(self, fault: Fault) -> None:
         with self._lock:
             self._faults[fault.name] = fault
+
+    def put_new(self, fault: Fault) -> Fault | None:
+        """Set ``fault`` unless its name has an active fault already: that one is returned (and
+        nothing is set), else None. One step under the lock, so two callers cannot both set one."""
+        with self._lock:
+            self._purge(time.time())
+            current = self._faults.get(fault.name)
+            if current is None:
+                self._faults[fault.name] = fault
+            return current
 
     def delete(self, name: str) -> bool:
         with self._lock:
@@ -294,7 +306,10 @@ class _QuietLogger(DNSLogger):
 # ---- control API -------------------------------------------------------------------------------
 class ControlHandler(BaseHTTPRequestHandler):
     server: ControlServer
-    protocol_version = "HTTP/1.1"
+    protocol_version = "HTTP/1.1"  # keep-alive: a client's next call reuses its connection
+    # an answer is written as headers, then body: with Nagle's algorithm the body would wait for
+    # the client's delayed ACK of the headers (40 ms) on a kept-alive connection
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's signature
         log.debug("control: " + format, *args)
@@ -339,7 +354,13 @@ class ControlHandler(BaseHTTPRequestHandler):
         except FaultError as exc:
             self._send(400, {"error": str(exc)})
             return
-        self.server.faults.put(fault)
+        if self.headers.get("If-None-Match", "").strip() == "*":
+            current = self.server.faults.put_new(fault)
+            if current is not None:
+                self._send(412, {"error": f"{fault.name} already has a fault", "fault": asdict(current)})
+                return
+        else:
+            self.server.faults.put(fault)
         log.info("fault set: %s", asdict(fault))
         self._send(200, asdict(fault))
 

@@ -24,8 +24,8 @@ from chaosext.faults import markers, reaper, undoers
 from chaosext.faults.markers import FaultMarker, Scope
 from chaosext.faults.paths import faults_dir
 
-__all__ = ["activate", "check_duration", "deliberate_wait", "record", "undo", "undo_matching", "unshielded",
-           "waited_s"]
+__all__ = ["NothingChanged", "activate", "check_duration", "deliberate_wait", "record", "undo", "undo_matching",
+           "unshielded", "waited_s"]
 
 lifecycle = logging.getLogger("chaostoolkit.chaosext")
 """Fault lifecycle (active, ended): a child of Chaos Toolkit's own logger, so the lines reach the
@@ -190,16 +190,32 @@ def unshielded() -> Iterator[None]:
             signal.signal(sig, defer)
 
 
+class NothingChanged(Exception):
+    """Raised by a fault's ``apply`` when the change was certainly not made: the target refused it
+    (the proxy does not exist, the name already has a fault) or the request never reached it.
+    ``activate`` then drops the marker without running the undo and raises ``error``, the
+    message for the user: bad input fails as it would have before any marker was written."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 def activate(marker: FaultMarker, apply: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """Record, apply and time-bound a fault. Returns the marker plus what ``apply`` reports.
 
-    If ``apply`` fails, the marker is undone at once (a half-applied fault is not left behind).
+    If ``apply`` fails, the marker is undone at once (a half-applied fault is not left behind);
+    if it raises :class:`NothingChanged`, the marker is only dropped.
     """
     _mend_chaoslib_sigterm()
-    markers.save(marker)
+    home = faults_dir()  # once: finding it resolves the state directory and makes sure it exists
+    markers.save(marker, home)
     try:
         with _shielded():
             changed = apply()
+    except NothingChanged as refused:
+        markers.delete(marker.id, home)
+        raise refused.error from None
     except Exception:
         undo(marker.id, "apply failed")
         raise
@@ -207,7 +223,7 @@ def activate(marker: FaultMarker, apply: Callable[[], dict[str, Any]]) -> dict[s
         undo(marker.id, "interrupted")
         raise
     if marker.expires_at is not None:
-        reaper.ensure_running()
+        reaper.ensure_running(home)
     until = (f"until {_utc(marker.expires_at)} ({marker.expires_at - time.time():.0f} s)"
              if marker.expires_at is not None else "until rolled back")
     lifecycle.info("chaosext fault %s active on %s, %s: %s", marker.id, marker.target, until, marker.description)

@@ -68,9 +68,9 @@ class FaultMarker:
         return asdict(self)
 
 
-def path_of(fault_id: str) -> Path:
-    """The marker file of ``fault_id``."""
-    return faults_dir() / f"{fault_id}.json"
+def path_of(fault_id: str, home: Path | None = None) -> Path:
+    """The marker file of ``fault_id`` (in ``home``, the faults directory when the caller has it)."""
+    return (home or faults_dir()) / f"{fault_id}.json"
 
 
 def matches(marker: FaultMarker, scope: Scope | None) -> bool:
@@ -78,10 +78,19 @@ def matches(marker: FaultMarker, scope: Scope | None) -> bool:
     return all(marker.scope.get(key) == value for key, value in (scope or {}).items() if value is not None)
 
 
-def save(marker: FaultMarker) -> Path:
-    path = path_of(marker.id)
+def save(marker: FaultMarker, home: Path | None = None) -> Path:
+    """Write the marker file whole (a temporary file renamed over it): a reader never sees half
+    of one. Written with plain ``os`` calls: a buffered text file costs four more system calls,
+    each one a chance for another thread to take the interpreter while a fault is applied."""
+    path = path_of(marker.id, home)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(marker.to_json(), indent=2, sort_keys=True))
+    data = memoryview(json.dumps(marker.to_json(), indent=2, sort_keys=True).encode())
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+    try:
+        while data:
+            data = data[os.write(fd, data):]
+    finally:
+        os.close(fd)
     os.replace(tmp, path)
     return path
 
@@ -94,9 +103,9 @@ def load(fault_id: str) -> FaultMarker | None:
         return None
 
 
-def delete(fault_id: str) -> bool:
+def delete(fault_id: str, home: Path | None = None) -> bool:
     try:
-        path_of(fault_id).unlink()
+        path_of(fault_id, home).unlink()
         return True
     except FileNotFoundError:
         return False

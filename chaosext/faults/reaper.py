@@ -37,11 +37,11 @@ POLL_S = 0.2
 """How often the markers are read: a fault ends at most this late."""
 
 
-def lock_path() -> Path:
-    return faults_dir() / "reaper.lock"
+def lock_path(home: Path | None = None) -> Path:
+    return (home or faults_dir()) / "reaper.lock"
 
 
-def _try_lock(fh: IO[str]) -> bool:
+def _try_lock(fh: IO[str] | int) -> bool:
     try:
         fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         return True
@@ -60,16 +60,19 @@ def running_pid() -> int | None:
     return int(text) if text.isdigit() else 0
 
 
-def ensure_running() -> None:
-    """Start the reaper unless one is running. Called after the marker is saved: a reaper about to
-    exit re-reads the markers after it released the lock, so it either sees this marker or its
-    lock was already free here and a new reaper starts. The lock is taken here and handed to the
-    reaper (the child's copy of the descriptor holds it), so faults activated in quick succession
-    start one reaper, not one each."""
-    with open(lock_path(), "a+") as fh:
-        if not _try_lock(fh):
-            return
-        with open(faults_dir() / "reaper.log", "ab") as log:
+def ensure_running(home: Path | None = None) -> None:
+    """Start the reaper unless one is running (``home``: the faults directory, when the caller
+    has it). Called after the marker is saved: a reaper about to exit re-reads the markers after
+    it released the lock, so it either sees this marker or its lock was already free here and a
+    new reaper starts. The lock is taken here and handed to the reaper (the child's copy of the
+    descriptor holds it), so faults activated in quick succession start one reaper, not one each.
+    The usual case, a reaper holds the lock, costs three system calls (open, flock, close)."""
+    fd = os.open(lock_path(home), os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o666)
+    if not _try_lock(fd):
+        os.close(fd)
+        return
+    with os.fdopen(fd, "a+") as fh:
+        with open((home or faults_dir()) / "reaper.log", "ab") as log:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "chaosext.faults.reaper", "--lock-fd", str(fh.fileno())],
                 stdin=subprocess.DEVNULL,

@@ -6,6 +6,7 @@ import os
 import random
 import signal as signals
 import time
+import xmlrpc.client
 from typing import Any
 
 from chaoslib.exceptions import ActivityFailed
@@ -15,26 +16,63 @@ from chaosext.faults import engine, guardrails, markers
 from chaosext.faults.markers import FaultMarker
 from chaosext.faults.undoers import undoer
 from chaosext.instance.driver import long_enough
-from chaosext.stack.config import load_config
+from chaosext.stack.config import SERVICE_REPLICAS, load_config
 from chaosext.stack.supervisor import Supervisor
 
-__all__ = ["instances", "instances_ready", "kill", "kill_instances", "start", "stop", "stop_instances", "supervisor"]
+__all__ = ["instances", "instances_ready", "kill", "kill_instances", "pick", "programs", "start", "stop", "stop_instances",
+           "supervisor"]
 
 FAMILY = "instance"
+
+
+NOT_RUNNING = "the local stack is not running (start it with `chaosext stack up`)"
 
 
 def supervisor() -> Supervisor:
     sup = Supervisor(load_config())
     if not sup.is_running():
-        raise ActivityFailed("the local stack is not running (start it with `chaosext stack up`)")
+        raise ActivityFailed(NOT_RUNNING)
     return sup
+
+
+def programs() -> dict[str, dict[str, Any]]:
+    """Every program of the stack's supervisord with its state and pid, by name, from one XML-RPC
+    call (the answer itself says whether supervisord runs: no separate check first)."""
+    try:
+        infos = Supervisor(load_config()).rpc.getAllProcessInfo()
+    except (OSError, xmlrpc.client.Fault, xmlrpc.client.ProtocolError):
+        raise ActivityFailed(NOT_RUNNING) from None
+    return {info["name"]: info for info in infos}
+
+
+def _known_replicas(service: str) -> dict[str, dict[str, Any]] | None:
+    """The state of a sample service's replicas (``SERVICE_REPLICAS``), asked of supervisord for
+    just those programs in one call: a fraction of listing them all, whose answer takes
+    supervisord and this process several times longer to write and read. None for another
+    service, or when supervisord does not know one of the names (it runs another config)."""
+    names = SERVICE_REPLICAS.get(service)
+    if not names:
+        return None
+    try:
+        answers = Supervisor(load_config()).infos_of(names)
+    except (OSError, xmlrpc.client.Fault, xmlrpc.client.ProtocolError):
+        raise ActivityFailed(NOT_RUNNING) from None
+    if any("faultCode" in answer for answer in answers):
+        return None
+    return {answer["name"]: answer for answer in answers}
+
+
+def _is_replica(name: str, service: str) -> bool:
+    return name == service or (name.startswith(f"{service}-") and name[len(service) + 1:].isdigit())
 
 
 def instances(service: str) -> dict[str, dict[str, Any]]:
     """The supervisor programs that are replicas of ``service``, by name."""
-    procs = supervisor().processes()
-    found = {name: info for name, info in procs.items()
-             if name == service or (name.startswith(f"{service}-") and name[len(service) + 1:].isdigit())}
+    found = _known_replicas(service)
+    if found is not None:
+        return found
+    procs = programs()
+    found = {name: info for name, info in procs.items() if _is_replica(name, service)}
     if not found:
         known = sorted({n.rsplit("-", 1)[0] if n[-1].isdigit() else n for n in procs})
         raise ActivityFailed(f"'service' {service!r} is not a service of the local stack (known: {', '.join(known)})")
@@ -48,8 +86,11 @@ def _signal_number(name: str) -> int:
         raise ActivityFailed(f"'signal' must be a signal name such as SIGKILL or SIGTERM, got {name!r}") from None
 
 
-def pick(service: str, count: int, configuration: Configuration, names: list[str] | None = None) -> list[str]:
-    found = instances(service)
+def pick(service: str, count: int, configuration: Configuration, names: list[str] | None = None,
+         found: dict[str, dict[str, Any]] | None = None) -> list[str]:
+    """The replicas to hit (``names``, else ``count`` running ones at random), within the
+    guardrails; ``found``: the replicas of ``service`` when the caller listed them already."""
+    found = instances(service) if found is None else found
     if names:
         unknown = [n for n in names if n not in found]
         if unknown:
@@ -68,8 +109,8 @@ def pick(service: str, count: int, configuration: Configuration, names: list[str
 def kill(service: str, count: int, signal: str, configuration: Configuration,
          names: list[str] | None = None) -> list[dict[str, Any]]:
     signum = _signal_number(signal)
-    chosen = pick(service, count, configuration, names)
-    found = instances(service)
+    found = instances(service)  # listed once: the choice, the guardrails and the pids share it
+    chosen = pick(service, count, configuration, names, found)
     killed = []
     for name in chosen:
         pid = int(found[name]["pid"])

@@ -18,9 +18,11 @@ from chaosext.errors import UsageError
 
 __all__ = [
     "KAFKA_VERSION",
+    "SERVICE_REPLICAS",
     "TOXIPROXY_VERSION",
     "Ports",
     "StackConfig",
+    "default_url",
     "load_config",
     "state_dir",
 ]
@@ -28,6 +30,13 @@ __all__ = [
 KAFKA_VERSION = "4.1.1"
 TOXIPROXY_VERSION = "v2.12.0"
 HOST = "127.0.0.1"
+SERVICE_REPLICAS: dict[str, tuple[str, ...]] = {
+    "payment-service": ("payment-service-1", "payment-service-2"),
+    "checkout-api": ("checkout-api-1", "checkout-api-2"),
+    "order-consumer": ("order-consumer",),
+}
+"""The sample services' supervisor programs (``chaosext.stack.programs`` runs these), so a fault
+can ask supervisord about just these instead of listing every program."""
 
 
 @dataclass(frozen=True)
@@ -219,6 +228,13 @@ _TOP_LEVEL = {f.name for f in dataclasses.fields(StackConfig)} - {"ports"}
 _PATH_FIELDS = {"cache", "state", "repo", "venv"}
 
 
+def default_url(name: str) -> str:
+    """``load_config().url(<port name>)`` without building the whole configuration (whose paths
+    cost file-system look-ups): the URL of a plain-HTTP control endpoint of the stack, such as
+    ``toxiproxy_api`` or ``dns_control``, with ``CHAOSEXT_PORT_OFFSET`` added."""
+    return f"http://{HOST}:{getattr(Ports(), name) + port_offset()}"
+
+
 def load_config(path: Path | str | None = None) -> StackConfig:
     """The stack's configuration: defaults, ``CHAOSEXT_PORT_OFFSET``, then the YAML file ``path``.
 
@@ -231,15 +247,8 @@ def load_config(path: Path | str | None = None) -> StackConfig:
     port_overrides = overrides.pop("ports", None) or {}
     if not isinstance(port_overrides, dict):
         raise UsageError(f"--config {path}: 'ports' must be a mapping of name to port")
-    known_ports = set(Ports().as_dict())
-    for name, value in port_overrides.items():
-        if name not in known_ports:
-            raise UsageError(
-                f"--config {path}: unknown port {name!r}; known: {', '.join(sorted(known_ports))}"
-            )
-        if not isinstance(value, int) or not 1 <= value <= 65535:
-            raise UsageError(f"--config {path}: port {name} must be an integer 1..65535, got {value!r}")
-    ports = dataclasses.replace(ports, **port_overrides)
+    if port_overrides:  # checked only when given: every fault action loads the config
+        ports = _override_ports(ports, port_overrides, path)
     kwargs: dict[str, Any] = {}
     for name, value in overrides.items():
         if name not in _TOP_LEVEL:
@@ -248,6 +257,18 @@ def load_config(path: Path | str | None = None) -> StackConfig:
             )
         kwargs[name] = Path(str(value)).expanduser() if name in _PATH_FIELDS else value
     return StackConfig(ports=ports, **kwargs)
+
+
+def _override_ports(ports: Ports, overrides: dict[str, Any], path: Path | str | None) -> Ports:
+    known_ports = {f.name for f in dataclasses.fields(Ports)}
+    for name, value in overrides.items():
+        if name not in known_ports:
+            raise UsageError(
+                f"--config {path}: unknown port {name!r}; known: {', '.join(sorted(known_ports))}"
+            )
+        if not isinstance(value, int) or not 1 <= value <= 65535:
+            raise UsageError(f"--config {path}: port {name} must be an integer 1..65535, got {value!r}")
+    return dataclasses.replace(ports, **overrides)
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import time
 import xmlrpc.client
+from collections.abc import Sequence
 from typing import Any, cast
 
 import psutil
@@ -15,10 +17,30 @@ from chaosext.common.waiting import WaitTimeout, eventually, wait_until
 from chaosext.errors import ComponentError
 from chaosext.extras import require
 from chaosext.stack.config import StackConfig
+from chaosext.stack.rpcdecode import AnswerDecoder
 
 __all__ = ["Supervisor"]
 
 RUNNING_STATES = {"RUNNING"}
+
+
+@functools.cache
+def _transport_class() -> type:
+    """supervisor's transport for its unix socket, decoding answers with ElementTree
+    (:mod:`chaosext.stack.rpcdecode`)."""
+    # supervisor is in the [stack] extra: imported here so the core installs without it; the
+    # extra is checked (a few module look-ups) only when the import fails, to name it
+    try:
+        from supervisor.xmlrpc import SupervisorTransport
+    except ImportError:
+        require("stack", "the local stack's supervisor")
+        raise
+
+    class Transport(SupervisorTransport):
+        def getparser(self) -> tuple[Any, AnswerDecoder]:
+            return AnswerDecoder.pair()
+
+    return Transport
 
 
 class Supervisor:
@@ -28,11 +50,7 @@ class Supervisor:
         self.config = config
 
     def _proxy(self) -> Any:
-        # supervisor is in the [stack] extra: imported here so the core installs without it
-        require("stack", "the local stack's supervisor")
-        from supervisor.xmlrpc import SupervisorTransport
-
-        transport = SupervisorTransport(None, None, f"unix://{self.config.supervisor_socket}")
+        transport = _transport_class()(None, None, f"unix://{self.config.supervisor_socket}")
         return xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport)
 
     @property
@@ -106,6 +124,12 @@ class Supervisor:
         except (OSError, xmlrpc.client.Fault, xmlrpc.client.ProtocolError):
             return {}
         return {info["name"]: info for info in infos}
+
+    def infos_of(self, names: Sequence[str]) -> list[dict[str, Any]]:
+        """``getProcessInfo`` of each of ``names``, in one call (``system.multicall``); a name
+        supervisord does not know comes back as a fault struct (with ``faultCode``), not raised."""
+        calls = [{"methodName": "supervisor.getProcessInfo", "params": [name]} for name in names]
+        return cast(list[dict[str, Any]], self._proxy().system.multicall(calls))
 
     def start_stopped(self) -> list[str]:
         """Start every program that is not running or starting; returns their names."""

@@ -73,8 +73,8 @@ def apply(service: str, count: int, names: list[str] | None, stress: Stress, cpu
           record: Any) -> dict[str, Any]:
     """Stress ``count`` replicas; ``record(undo_args)`` saves what undo needs as soon as each
     change is made (so an interruption half-way still undoes it)."""
-    chosen = instances.pick(service, count, configuration, names)
-    found = instances.instances(service)
+    found = instances.instances(service)  # listed once: the choice, the guardrails and the pids share it
+    chosen = instances.pick(service, count, configuration, names, found)
     hierarchies = [cgroups.hierarchy("cpu"), cgroups.hierarchy("memory")]
     undo_args: dict[str, Any] = {"replicas": [], "stressors": []}
     result = []

@@ -16,6 +16,7 @@ from stack_support import Stack
 from support import wait_until
 
 from chaosext.dependency import actions, probes
+from chaosext.errors import ToolUnreachable
 from chaosext.faults import markers
 
 pytestmark = pytest.mark.stack
@@ -83,6 +84,30 @@ def test_bad_arguments_are_refused_and_change_nothing(stack: Stack, kwargs: dict
     with pytest.raises(ActivityFailed, match=needle):
         actions.add_latency(configuration=_cfg(stack), **{"duration": 30, **kwargs})
     assert (len(markers.list_markers()), _toxics(stack)) == before
+
+
+def _proxies(stack: Stack) -> dict[str, Any]:
+    proxies: dict[str, Any] = requests.get(f"{stack.url('toxiproxy')}/proxies", timeout=5).json()
+    return proxies
+
+
+@pytest.mark.parametrize("proxy", ["no-such-proxy", "", "payment/../capture", "capture?x", "."])
+@pytest.mark.parametrize("action", [actions.add_latency, actions.take_dependency_down])
+def test_an_unknown_proxy_is_named_and_nothing_changes(stack: Stack, proxy: str, action: Any) -> None:
+    """The fault's one request is refused by Toxiproxy; the error still names the argument and the
+    proxies there, no marker is left, and a name that Toxiproxy's paths would clean into another
+    proxy's ('payment/../capture') touches no proxy."""
+    before = (markers.list_markers(), _proxies(stack))
+    with pytest.raises(ActivityFailed, match=r"'proxy' .* does not exist on Toxiproxy .*\(known: capture, payment\)"):
+        action(proxy, duration=30, configuration=_cfg(stack))
+    assert (markers.list_markers(), _proxies(stack)) == before
+
+
+def test_an_unreachable_toxiproxy_is_a_tooling_error_and_leaves_no_marker(stack: Stack) -> None:
+    before = markers.list_markers()
+    with pytest.raises(ToolUnreachable, match=r"Toxiproxy at http://127.0.0.1:9 is unreachable"):
+        actions.add_latency("payment", duration=30, configuration={"toxiproxy_url": "http://127.0.0.1:9"})
+    assert markers.list_markers() == before
 
 
 def _experiment(tmp_path: Path, stack: Stack) -> Path:

@@ -18,6 +18,7 @@ from stack_support import Stack
 from support import wait_until
 
 from chaosext.dns import actions, probes
+from chaosext.errors import ToolUnreachable
 from chaosext.faults import markers
 
 pytestmark = pytest.mark.stack
@@ -157,10 +158,39 @@ def test_bad_arguments_are_refused_and_change_nothing(
 def test_second_fault_on_the_same_name_is_refused(stack: Stack) -> None:
     cfg = _cfg(stack)
     first = actions.delay_dns(NAME, delay_ms=100, duration=30, configuration=cfg)
-    with pytest.raises(ActivityFailed, match="already has a DNS fault"):
+    held = _server_faults(stack)[NAME]
+    with pytest.raises(ActivityFailed, match=r"'name' .* already has a DNS fault .*\(delay\).*nothing changed"):
         actions.fail_dns(NAME, duration=30, configuration=cfg)
-    assert _server_faults(stack)[NAME]["kind"] == "delay"
+    assert _server_faults(stack)[NAME] == held, "the first fault is left as it was"
     assert [m.id for m in markers.list_markers(family="dns")] == [first["id"]]
+
+
+def test_the_server_sets_a_fault_only_where_none_is_when_asked_if_none_match(stack: Stack) -> None:
+    """``If-None-Match: *``: one request sets the fault only if the name has none, else 412 with
+    the fault there, unchanged; an expired fault does not count. Without it a PUT replaces."""
+    url = f"{stack.url('dns_control')}/faults/only-once.chaosext.test"
+    first = {"kind": "delay", "delay_ms": 100, "expires_at": time.time() + 30}
+    second = {"kind": "servfail", "expires_at": time.time() + 30}
+    try:
+        assert requests.put(url, json=first, headers={"If-None-Match": "*"}, timeout=5).status_code == 200
+        refused = requests.put(url, json=second, headers={"If-None-Match": "*"}, timeout=5)
+        assert refused.status_code == 412, refused.text
+        assert refused.json()["fault"]["kind"] == "delay" and "already has a fault" in refused.json()["error"]
+        assert _server_faults(stack)["only-once.chaosext.test"]["kind"] == "delay"
+        assert requests.put(url, json=second, timeout=5).status_code == 200
+        assert _server_faults(stack)["only-once.chaosext.test"]["kind"] == "servfail"
+        requests.put(url, json={"kind": "nxdomain", "expires_at": time.time() + 0.3}, timeout=5)
+        time.sleep(0.5)
+        assert requests.put(url, json=first, headers={"If-None-Match": "*"}, timeout=5).status_code == 200
+    finally:
+        requests.delete(url, timeout=5)
+
+
+def test_an_unreachable_control_api_is_a_tooling_error_and_leaves_no_marker(stack: Stack) -> None:
+    before = markers.list_markers()
+    with pytest.raises(ToolUnreachable, match=r"the DNS server's control API http://127.0.0.1:9 is unreachable"):
+        actions.delay_dns(NAME, duration=30, configuration={**_cfg(stack), "dns_control_url": "http://127.0.0.1:9"})
+    assert markers.list_markers() == before
 
 
 def test_probe_refuses_bad_arguments(stack: Stack) -> None:

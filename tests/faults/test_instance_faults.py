@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import xmlrpc.client
 from typing import Any
 
 import pytest
@@ -14,6 +15,8 @@ from support import wait_until
 
 from chaosext.faults import markers
 from chaosext.instance import actions, probes
+from chaosext.stack.config import load_config
+from chaosext.stack.supervisor import Supervisor
 
 pytestmark = pytest.mark.stack
 LOCAL: dict[str, Any] = {"target": "local"}
@@ -105,3 +108,22 @@ def test_bad_kill_arguments_change_nothing(stack: Stack, kwargs: dict[str, Any],
     with pytest.raises(ActivityFailed, match=needle):
         actions.kill_instances(configuration=LOCAL, **kwargs)
     assert _pids("payment-service") == before
+
+
+def test_supervisords_answers_decode_as_xmlrpc_client_decodes_them(stack: Stack) -> None:
+    """The stack's supervisor client decodes answers with ElementTree: the same values as
+    xmlrpc.client, for the listing, one program, several at once and a fault."""
+    from supervisor.xmlrpc import SupervisorTransport
+
+    sup = Supervisor(load_config())
+    plain = xmlrpc.client.ServerProxy(
+        "http://127.0.0.1", transport=SupervisorTransport(None, None, f"unix://{sup.config.supervisor_socket}"))
+    mine, theirs = sup.rpc.getAllProcessInfo(), plain.supervisor.getAllProcessInfo()
+    assert [(p["name"], p["pid"], p["statename"]) for p in mine] == [(p["name"], p["pid"], p["statename"]) for p in theirs]
+    assert {p["name"] for p in mine} >= {"payment-service-1", "payment-service-2", "checkout-api-1"}
+    assert sup.rpc.getState() == plain.supervisor.getState()
+    names = ["payment-service-1", "no-such-program"]
+    assert [a.get("name", a.get("faultString")) for a in sup.infos_of(names)] == ["payment-service-1",
+                                                                                  "BAD_NAME: no-such-program"]
+    with pytest.raises(xmlrpc.client.Fault, match="BAD_NAME"):
+        sup.rpc.getProcessInfo("no-such-program")

@@ -12,7 +12,7 @@ from chaosext.errors import UsageError
 from chaosext.faults.paths import faults_dir
 from chaosext.localkube.paths import bin_dir, default_state_dir
 from chaosext.localkube.settings import Ports as KubePorts
-from chaosext.stack.config import load_config
+from chaosext.stack.config import default_url, load_config
 
 
 def test_every_part_uses_the_one_state_root(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -59,11 +59,14 @@ def test_port_offset_moves_the_stack_and_the_control_plane_alike(
     assert settings.port_offset() == offset
     assert load_config().ports.checkout == 8080 + offset
     assert KubePorts.from_env().apiserver == 16443 + offset
+    endpoints = load_config().endpoints()
+    assert default_url("dns_control") == endpoints["dns_control"]
+    assert default_url("toxiproxy_api") == endpoints["toxiproxy"]
 
 
 @pytest.mark.parametrize("raw", ["abc", "1.5", "-1", "40001"])
 def test_a_bad_port_offset_is_named_in_the_error(monkeypatch: pytest.MonkeyPatch, raw: str) -> None:
     monkeypatch.setenv("CHAOSEXT_PORT_OFFSET", raw)
-    for read in (settings.port_offset, load_config, KubePorts.from_env):
+    for read in (settings.port_offset, load_config, KubePorts.from_env, lambda: default_url("dns_control")):
         with pytest.raises(UsageError, match="CHAOSEXT_PORT_OFFSET"):
             read()

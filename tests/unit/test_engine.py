@@ -53,6 +53,20 @@ def test_a_failing_apply_is_undone_at_once_and_its_error_raised(log: Path) -> No
     assert [c["label"] for c in calls(log)] == ["half-made"]
 
 
+def test_an_apply_that_changed_nothing_drops_the_marker_without_undo_and_raises_its_error(log: Path) -> None:
+    marker = make_marker(log, "refused")
+
+    def apply() -> dict[str, Any]:
+        raise engine.NothingChanged(ActivityFailed("'proxy' 'nope' does not exist"))
+
+    with pytest.raises(ActivityFailed, match="'proxy' 'nope' does not exist") as raised:
+        engine.activate(marker, apply)
+
+    assert type(raised.value) is ActivityFailed  # the user's error itself, not the wrapper
+    assert markers.load(marker.id) is None and markers.list_markers() == []
+    assert calls(log) == [], "nothing was changed: there is nothing to undo"
+
+
 def test_undo_calls_the_undo_function_once_and_is_idempotent(log: Path) -> None:
     marker = make_marker(log, "once")
     markers.save(marker)
