@@ -114,3 +114,7 @@ def main() -> None:
     except ChaosextError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}")
         sys.exit(exc.exit_code)
+
+
+if __name__ == "__main__":
+    main()

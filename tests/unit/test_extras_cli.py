@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -127,3 +129,11 @@ def test_experiments_copy_into_a_file_exits_2(tmp_path: Path) -> None:
     assert result.exit_code == 2, result.output
     assert "not a folder" in result.output
     assert target.read_text() == "x"
+
+
+@pytest.mark.parametrize("module", ["chaosext", "chaosext.cli"])
+def test_python_dash_m_runs_the_same_cli(module: str) -> None:
+    done = subprocess.run([sys.executable, "-m", module, "experiments", "list"], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "payment-instance-kill" in done.stdout
