@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from chaosext.evidence.figures import phase_figures
+from chaosext.evidence.figures import fmt_ms, phase_figures
 from chaosext.evidence.redact import Redactor
 from chaosext.evidence.report import load_runs, render_markdown
 
@@ -39,7 +39,8 @@ def test_summary_shows_the_cpu_stress_runs_figures() -> None:
     during = json.loads(path.read_text())["chaosext"]["slo"]["during"]["client"]
     markdown = render_markdown(load_runs([path]), Redactor())
     row = next(line for line in markdown.splitlines() if line.startswith("| [Saturating the CPU"))
-    assert "n/a" not in row and f"{during['latency_ms']['p99']:.1f} ms" in row
+    assert "n/a" not in row
+    assert f"| {fmt_ms(during['latency_ms']['p99'])} |" in row
 
 
 def test_summary_shows_what_the_abort_control_recorded_when_the_fault_window_has_no_figures(
