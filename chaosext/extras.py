@@ -15,7 +15,7 @@ DISTRIBUTION = "chaosext-backend"
 # extra -> the modules it provides (import names), as declared in pyproject.toml
 EXTRAS: dict[str, tuple[str, ...]] = {
     "report": ("matplotlib",),
-    "stack": ("supervisor", "dnslib", "aiohttp", "tenacity", "aiobreaker", "pythonjsonlogger", "redis"),
+    "stack": ("supervisor", "dnslib", "aiohttp", "tenacity", "pythonjsonlogger", "redis"),
 }
 
 

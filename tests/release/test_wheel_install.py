@@ -39,7 +39,7 @@ STACK_EXPERIMENTS = ["kafka-malformed-event.json", "certificate-rotation.json"]
 PLOTTING = {"matplotlib", "numpy", "pillow", "contourpy", "kiwisolver", "fonttools"}
 # [stack] also names aiohttp and python-json-logger (the services import them), but the core has
 # them anyway: kubernetes requires aiohttp, chaostoolkit-lib python-json-logger
-STACK_ONLY = {"supervisor", "dnslib", "redis", "aiobreaker", "tenacity"}
+STACK_ONLY = {"supervisor", "dnslib", "redis", "tenacity"}
 
 pytestmark = pytest.mark.timeout(1800)
 

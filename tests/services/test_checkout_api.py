@@ -97,7 +97,7 @@ def test_payment_down_opens_the_breaker(start_service: ServiceFactory, tls: TlsF
                                         dns_server: DnsServer) -> None:
     checkout = start_checkout(start_service, tls, dns_server, free_port())  # nothing listens there
     reasons = []
-    for i in range(4):
+    for i in range(6):  # 3 attempts each: the breaker judges once its window holds 10 calls
         started = time.monotonic()
         resp = checkout.post("/api/checkout", json=order(f"o-{i}"))
         assert time.monotonic() - started < 2.5
@@ -107,6 +107,7 @@ def test_payment_down_opens_the_breaker(start_service: ServiceFactory, tls: TlsF
     assert reasons[-1] == "circuit_open"
     resp = checkout.post("/api/checkout", json=order("o-x"))
     assert resp.json()["error"] == "circuit_open" and 1 <= int(resp.headers["Retry-After"]) <= 10
+    assert "calls failed" in resp.json()["detail"], resp.json()
     metrics = checkout.metrics()
     assert metric_value(metrics, "circuit_breaker_state", {"dependency": "payment"}) == 1
     assert (metric_value(metrics, "dependency_requests_total",
@@ -118,7 +119,7 @@ def test_payment_down_opens_the_breaker(start_service: ServiceFactory, tls: TlsF
 def test_dns_change_is_followed_without_restart(start_service: ServiceFactory, tls: TlsFiles,
                                                 dns_server: DnsServer, payment: Service) -> None:
     checkout = start_checkout(start_service, tls, dns_server, payment.port,
-                              CONFIG_FILE=_write_config(payment.log_path.parent, {"breaker_fail_max": 100}))
+                              CONFIG_FILE=_write_config(payment.log_path.parent, {"breaker_min_calls": 100000}))
     try:
         dns_server.set_address("127.0.0.2")  # payment listens on 127.0.0.1 only
         wait_until(
@@ -152,7 +153,7 @@ def test_stall_budget_bulkhead_and_catalog_isolation(start_service: ServiceFacto
                                                      dns_server: DnsServer, payment: Service,
                                                      toxiproxy: Toxiproxy, tmp_path: Path) -> None:
     proxy_port = toxiproxy.proxy("payment-test", payment.port)
-    config = _write_config(tmp_path, {"bulkhead_size": 4, "breaker_fail_max": 1000})
+    config = _write_config(tmp_path, {"bulkhead_size": 4, "breaker_min_calls": 100000})
     checkout = start_checkout(start_service, tls, dns_server, proxy_port, CONFIG_FILE=config)
     toxiproxy.latency("payment-test", 10_000)
     try:
@@ -270,7 +271,7 @@ def test_hedging_outruns_connections_that_hang(start_service: ServiceFactory, tl
     proxy_port = toxiproxy.proxy("payment-hedge", payment.port)
     # the toxic accepts connections and then hangs them (TLS handshake included): with the connect
     # timeout on, those would fail before any hedge; off, this measures hedging alone
-    config = _write_config(tmp_path, {"breaker_fail_max": 1000, "connect_timeout_s": 0})
+    config = _write_config(tmp_path, {"breaker_min_calls": 100000, "connect_timeout_s": 0})
     checkout = start_checkout(start_service, tls, dns_server, proxy_port, CONFIG_FILE=config)
     resp = requests.post(f"{toxiproxy.api}/proxies/payment-hedge/toxics", timeout=5, json={
         "name": "blackhole", "type": "timeout", "stream": "upstream", "toxicity": 0.5,
@@ -279,7 +280,7 @@ def test_hedging_outruns_connections_that_hang(start_service: ServiceFactory, tl
     try:
         slow_hedged, hedged_ids = _slow_checkouts(checkout, "hedged", 60)
         hedges = metric_value(checkout.metrics(), "dependency_hedges_total", {"dependency": "payment"}) or 0
-        _write_config(tmp_path, {"breaker_fail_max": 1000, "connect_timeout_s": 0, "hedge_after_s": 0})
+        _write_config(tmp_path, {"breaker_min_calls": 100000, "connect_timeout_s": 0, "hedge_after_s": 0})
         wait_until("hedging off", lambda: checkout.get("/admin/config").json()["values"]["hedge_after_s"] == 0,
                    timeout=10)
         slow_plain, plain_ids = _slow_checkouts(checkout, "plain", 60)
@@ -292,6 +293,49 @@ def test_hedging_outruns_connections_that_hang(start_service: ServiceFactory, tl
     # an order whose every attempt and hedge hung within the 2 s budget is not charged (p < 7 %)
     assert set(hedged) <= set(hedged_ids) and len(hedged) >= 45, hedged
     assert set(hedged.values()) == {1}, hedged  # a hedge never charges twice
+
+
+def test_a_burst_of_hung_calls_amid_successes_leaves_the_breaker_closed(
+        start_service: ServiceFactory, tls: TlsFiles, dns_server: DnsServer, payment: Service,
+        toxiproxy: Toxiproxy) -> None:
+    """The requests in flight to a replica that dies fail together although the other calls
+    succeed. Here every connection to payment hangs while 8 checkouts start at once: 8 hedged
+    attempts time out one after another (a breaker counting 5 consecutive failures opens and
+    refuses every call for 10 s), then the connections pass again. checkout's breaker judges the
+    failure rate over its window (8 of about 60 calls): it stays closed and every retry charges
+    (checkout then answers publish_failed only because no broker runs in these tests)."""
+    proxy_port = toxiproxy.proxy("payment-burst", payment.port)
+    checkout = start_checkout(start_service, tls, dns_server, proxy_port)
+    for i in range(40):
+        # paid; the order event has no broker to go to here, so the answer is publish_failed
+        assert checkout.post("/api/checkout", json=order(f"steady-{i}")).json()["error"] == "publish_failed"
+
+    def failed_in_window() -> float:
+        return metric_value(checkout.metrics(), "circuit_breaker_window_calls",
+                            {"dependency": "payment", "result": "failed"}) or 0
+
+    resp = requests.post(f"{toxiproxy.api}/proxies/payment-burst/toxics", timeout=5, json={
+        "name": "hang", "type": "timeout", "stream": "upstream", "toxicity": 1.0, "attributes": {"timeout": 0}})
+    resp.raise_for_status()
+    burst_ids = [f"burst-{i}" for i in range(8)]
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            answers = pool.map(lambda oid: requests.post(f"{checkout.url}/api/checkout", json=order(oid),
+                                                         timeout=10), burst_ids)
+            wait_until("the 8 first attempts to time out", failed_in_window, timeout=10, interval=0.05,
+                       done=lambda failed: failed >= 8)
+            requests.delete(f"{toxiproxy.api}/proxies/payment-burst/toxics/hang", timeout=5).raise_for_status()
+            errors = [a.json().get("error") for a in answers]
+    finally:
+        requests.delete(f"{toxiproxy.api}/proxies/payment-burst/toxics/hang", timeout=5)
+    metrics = checkout.metrics()
+    assert failed_in_window() >= 8
+    assert errors == ["publish_failed"] * 8, errors  # every burst order was paid
+    assert metric_value(metrics, "circuit_breaker_state", {"dependency": "payment"}) == 0
+    assert (metric_value(metrics, "dependency_requests_total", {"dependency": "payment", "outcome": "circuit_open"})
+            or 0) == 0
+    charges = payment.get("/ledger").json()["charges"]
+    assert {k: v for k, v in charges.items() if k.startswith("burst-")} == dict.fromkeys(burst_ids, 1)
 
 
 @pytest.fixture
@@ -331,9 +375,9 @@ def test_a_connect_that_hangs_is_given_up_after_connect_timeout(start_service: S
     bounded_dir.mkdir()
     unbounded_dir.mkdir()
     bounded = start_checkout(start_service, tls, dns_server, hanging_port,
-                             CONFIG_FILE=_write_config(bounded_dir, {"breaker_fail_max": 1000, "connect_timeout_s": 0.5}))
+                             CONFIG_FILE=_write_config(bounded_dir, {"breaker_min_calls": 100000, "connect_timeout_s": 0.5}))
     unbounded = start_checkout(start_service, tls, dns_server, hanging_port, CONFIG_FILE=_write_config(
-        unbounded_dir, {"breaker_fail_max": 1000, "connect_timeout_s": 0}))
+        unbounded_dir, {"breaker_min_calls": 100000, "connect_timeout_s": 0}))
     for name, checkout in (("bounded", bounded), ("unbounded", unbounded)):
         resp = checkout.post("/api/checkout", json=order(f"hang-{name}"))
         assert resp.status_code == 503, (name, resp.status_code, resp.text)

@@ -7,12 +7,11 @@ import logging
 import math
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
-from aiobreaker import CircuitBreaker, CircuitBreakerError
 from prometheus_client import Counter
+from servicekit.breaker import BreakerOpen, BreakerSettings, RateBreaker
 from servicekit.bulkhead import Bulkhead
 from servicekit.config import Tunables
 from servicekit.dependency import DEP_DURATION, DEP_REQUESTS, classify_error, export_breaker
@@ -86,9 +85,18 @@ class _BudgetSpent(stop_base):
 
 
 def _retryable(exc: BaseException) -> bool:
-    if isinstance(exc, CircuitBreakerError | PaymentRejected):
+    if isinstance(exc, BreakerOpen | PaymentRejected):
         return False
     return isinstance(exc, aiohttp.ClientConnectionError | asyncio.TimeoutError | PaymentServerError)
+
+
+def _breaker_settings(tunables: Tunables) -> BreakerSettings:
+    return BreakerSettings(
+        failure_ratio=min(1.0, float(tunables["breaker_failure_ratio"])),
+        min_calls=int(tunables["breaker_min_calls"]),
+        window_s=float(tunables["breaker_window_s"]),
+        reset_s=float(tunables["breaker_reset_s"]),
+    )
 
 
 class PaymentClient:
@@ -99,20 +107,14 @@ class PaymentClient:
         self.dns_server = dns_server
         self.tunables = tunables
         self.bulkhead = Bulkhead("payment", lambda: int(tunables["bulkhead_size"]))
-        self.breaker = CircuitBreaker(
-            fail_max=int(tunables["breaker_fail_max"]),
-            timeout_duration=timedelta(seconds=float(tunables["breaker_reset_s"])),
-            exclude=[PaymentRejected],
-            name=DEPENDENCY,
-        )
+        self.breaker = RateBreaker(DEPENDENCY, _breaker_settings(tunables), exclude=(PaymentRejected,))
         export_breaker(DEPENDENCY, self.breaker)
         tunables.on_reload(self._apply_tunables)
         self._session: aiohttp.ClientSession | None = None
 
     def _apply_tunables(self, tunables: Tunables) -> None:
-        # change the breaker in place: its state and counters survive the reload
-        self.breaker.fail_max = int(tunables["breaker_fail_max"])
-        self.breaker.timeout_duration = timedelta(seconds=float(tunables["breaker_reset_s"]))
+        # change the breaker in place: its state and window survive the reload
+        self.breaker.configure(_breaker_settings(tunables))
 
     async def start(self) -> None:
         # its own connector: nothing else shares (or can exhaust) the payment connections
@@ -121,14 +123,6 @@ class PaymentClient:
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
-
-    def _retry_after_open(self) -> int:
-        opened_at = self.breaker._state_storage.opened_at
-        reset = self.breaker.timeout_duration.total_seconds()
-        if opened_at is None:
-            return max(1, math.ceil(reset))
-        left = reset - (datetime.utcnow() - opened_at).total_seconds()
-        return max(1, math.ceil(left))
 
     async def charge(self, order: Order, deadline: float) -> tuple[dict[str, Any], bool]:
         """Charge within the budget ending at loop time `deadline`.
@@ -140,14 +134,9 @@ class PaymentClient:
             try:
                 async with asyncio.timeout_at(deadline):
                     return await self._charge_with_retries(order, deadline)
-            except CircuitBreakerError as exc:
-                cause = exc.__cause__
-                retry_after = self._retry_after_open()
-                detail = (f"this failure opened the payment circuit breaker: {classify_error(cause)}: {cause!r}"
-                          if cause is not None else
-                          f"the payment circuit breaker is open after repeated failures; retry in {retry_after}s")
+            except BreakerOpen as exc:
                 DEP_REQUESTS.labels(dependency=DEPENDENCY, outcome="circuit_open").inc()
-                raise PaymentFailure("circuit_open", detail, retry_after=retry_after) from None
+                raise PaymentFailure("circuit_open", str(exc), retry_after=max(1, math.ceil(exc.retry_after_s))) from None
             except PaymentRejected as exc:
                 if exc.status == 409:
                     raise PaymentFailure(
@@ -192,7 +181,7 @@ class PaymentClient:
         )
         async for attempt in retrying:
             with attempt:
-                return await self.breaker.call_async(self._hedged_attempt, order, deadline)
+                return await self.breaker.call(self._hedged_attempt, order, deadline)
         raise AssertionError("unreachable: tenacity reraises the last error")
 
     async def _hedged_attempt(self, order: Order, deadline: float) -> tuple[dict[str, Any], bool]:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-from typing import Any
 
 import aiohttp
-from aiobreaker import CircuitBreaker, CircuitBreakerListener, CircuitBreakerState
 from prometheus_client import Counter, Gauge, Histogram
 
+from .breaker import BreakerState, RateBreaker
 from .metrics import LATENCY_BUCKETS
 
 log = logging.getLogger("dependency")
@@ -22,8 +21,9 @@ DEP_DURATION = Histogram(
 BREAKER_STATE = Gauge(
     "circuit_breaker_state", "Circuit breaker state (0 closed, 1 open, 2 half-open)", ["dependency"]
 )
-
-_STATE_VALUE = {CircuitBreakerState.CLOSED: 0, CircuitBreakerState.OPEN: 1, CircuitBreakerState.HALF_OPEN: 2}
+BREAKER_WINDOW = Gauge(
+    "circuit_breaker_window_calls", "Calls that ended within the breaker's window, by result", ["dependency", "result"]
+)
 
 
 def classify_error(exc: BaseException) -> str:
@@ -41,23 +41,14 @@ def classify_error(exc: BaseException) -> str:
     return "error"
 
 
-class _StateLogger(CircuitBreakerListener):
-    def __init__(self, dependency: str) -> None:
-        self.dependency = dependency
+def export_breaker(dependency: str, breaker: RateBreaker) -> None:
+    """Logs every state change and exports the state and the window's counts as metrics."""
 
-    def state_change(self, breaker: Any, old: Any, new: Any) -> None:
-        old_name = old.state.name if old is not None else "-"
-        log.warning(
-            "circuit breaker %s: %s -> %s", self.dependency, old_name, new.state.name,
-            extra={"dependency": self.dependency, "breaker_state": new.state.name},
-        )
+    def log_change(old: BreakerState, new: BreakerState, why: str) -> None:
+        log.warning("circuit breaker %s: %s -> %s (%s)", dependency, old.name, new.name, why,
+                    extra={"dependency": dependency, "breaker_state": new.name, "reason": why})
 
-
-
-def breaker_state_value(breaker: CircuitBreaker) -> int:
-    return _STATE_VALUE[breaker.current_state]
-
-
-def export_breaker(dependency: str, breaker: CircuitBreaker) -> None:
-    breaker.add_listener(_StateLogger(dependency))
-    BREAKER_STATE.labels(dependency=dependency).set_function(lambda: float(breaker_state_value(breaker)))
+    breaker.add_listener(log_change)
+    BREAKER_STATE.labels(dependency=dependency).set_function(lambda: float(breaker.state.value))
+    BREAKER_WINDOW.labels(dependency=dependency, result="all").set_function(lambda: float(breaker.window()[0]))
+    BREAKER_WINDOW.labels(dependency=dependency, result="failed").set_function(lambda: float(breaker.window()[1]))
