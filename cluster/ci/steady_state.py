@@ -4,6 +4,9 @@ On the target named by the var file (``local``: the local stack's endpoints from
 configuration; ``kubernetes``: the URLs in the var file), every check must pass before the deadline:
 
 * checkout answers ``GET /readyz`` with 200;
+* a checkout is paid end to end: ``POST /api/checkout`` answers 201 with status ``paid`` (checkout
+  reached payment through Toxiproxy and published the order event), so a broken payment path
+  fails here and not in the first experiment;
 * Toxiproxy has the proxies ``payment`` and ``capture``, enabled and without toxics;
 * Prometheus scrapes checkout-api, payment-service and order-consumer, and every target is up.
 
@@ -18,6 +21,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +73,25 @@ def check_checkout(ep: Endpoints) -> str:
     if resp.status_code != 200:
         raise CheckFailed(f"GET {url} answered {resp.status_code}, want 200")
     return f"GET {url} 200"
+
+
+def check_charge(ep: Endpoints) -> str:
+    url = ep.checkout.rstrip("/") + "/api/checkout"
+    order_id = f"steady-state-{uuid.uuid4().hex[:12]}"  # a new order each attempt: never a replay
+    order = {"order_id": order_id, "amount": 1.0, "currency": "EUR"}
+    try:
+        resp = requests.post(url, json=order, headers={"X-Correlation-ID": order_id}, timeout=10.0)
+    except requests.RequestException as exc:
+        raise CheckFailed(f"POST {url}: {type(exc).__name__}") from None
+    try:
+        body = resp.json()
+    except ValueError:
+        body = {}
+    body = body if isinstance(body, dict) else {}
+    if resp.status_code != 201 or body.get("status") != "paid":
+        reason = body.get("error") or body.get("status") or resp.text[:120]
+        raise CheckFailed(f"POST {url} answered {resp.status_code} ({reason}), want 201 paid")
+    return f"POST {url} 201 paid (order {order_id})"
 
 
 def check_toxiproxy(ep: Endpoints) -> str:
@@ -157,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     checks: dict[str, Check] = {
         "checkout": lambda: check_checkout(ep),
+        "charge": lambda: check_charge(ep),
         "toxiproxy": lambda: check_toxiproxy(ep),
         "prometheus": lambda: check_prometheus(ep),
     }

@@ -5,6 +5,7 @@ cleanup, called exactly as the composite actions call them (scripts/ci-*.sh)."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -92,7 +93,8 @@ def test_steady_state_holds_on_the_local_stack(stack: object) -> None:
         "ci-steady-state.sh", "--var-file", "@chaosext/cluster/targets/local.yaml", "--timeout", "60"
     )
     assert proc.returncode == 0, shown(proc)
-    assert "steady state met: checkout, toxiproxy, prometheus" in proc.stdout
+    assert "steady state met: checkout, charge, toxiproxy, prometheus" in proc.stdout
+    assert re.search(r"charge: ok: POST \S+/api/checkout 201 paid", proc.stdout), proc.stdout
     assert "checkout-api x2, payment-service x2, order-consumer x1" in proc.stdout
 
 
@@ -109,6 +111,26 @@ def test_steady_state_is_not_met_while_the_payment_path_has_a_toxic(stack: objec
         assert "steady state NOT met: toxiproxy: proxy 'payment' has toxics ['ci-step-test']" in proc.stderr
     finally:
         requests.delete(f"{toxiproxy}/proxies/payment/toxics/ci-step-test", timeout=5)
+    assert _toxics(toxiproxy) == []
+
+
+def test_steady_state_is_not_met_while_checkouts_are_not_paid(stack: object) -> None:
+    """A payment path that holds every connection (a timeout toxic) leaves checkout ready but
+    unable to charge: the charge check names it, not only the toxic."""
+    toxiproxy = stack.url("toxiproxy")  # type: ignore[attr-defined]
+    toxic = {"name": "ci-step-stall", "type": "timeout", "stream": "upstream", "attributes": {"timeout": 0}}
+    resp = requests.post(f"{toxiproxy}/proxies/payment/toxics", json=toxic, timeout=5)
+    assert resp.status_code == 200, resp.text
+    try:
+        proc = script(
+            "ci-steady-state.sh", "--var-file", "@chaosext/cluster/targets/local.yaml", "--timeout", "3"
+        )
+        assert proc.returncode == 1, shown(proc)
+        assert re.search(r"steady state NOT met: charge: POST \S+/api/checkout answered 5\d\d \(\w+\), want 201 paid",
+                         proc.stderr), shown(proc)
+        assert "checkout: ok: GET" in proc.stdout, shown(proc)
+    finally:
+        requests.delete(f"{toxiproxy}/proxies/payment/toxics/ci-step-stall", timeout=5)
     assert _toxics(toxiproxy) == []
 
 

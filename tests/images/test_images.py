@@ -363,7 +363,8 @@ def test_the_stand_ins_are_exactly_the_third_party_images_of_the_manifests(
         for c in o["spec"]["template"]["spec"]["containers"]
         if not c["image"].startswith("chaosext/")
     }
-    assert used == {"apache/kafka:4.1.1", "redis:7.4.2", "prom/prometheus:v3.5.0", "ghcr.io/shopify/toxiproxy:2.12.0"}
+    assert used == {"apache/kafka:4.1.1", "redis:7.4.2", "prom/prometheus:v3.5.0", "ghcr.io/shopify/toxiproxy:2.12.0",
+                    "haproxy:2.6.21"}
     assert set(_stand_in_labels().values()) == used
     for image in used:
         labels = _inspect(image)["Config"]["Labels"]
@@ -380,6 +381,7 @@ def test_the_stand_ins_are_exactly_the_third_party_images_of_the_manifests(
         ("prom/prometheus:v3.5.0", ["/bin/prometheus"],
          ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"], "nobody"),
         ("ghcr.io/shopify/toxiproxy:2.12.0", ["/toxiproxy"], ["-host=0.0.0.0"], ""),
+        ("haproxy:2.6.21", ["docker-entrypoint.sh"], ["haproxy", "-f", "/usr/local/etc/haproxy/haproxy.cfg"], "haproxy"),
     ],
 )
 def test_each_stand_in_keeps_the_official_entry_point_and_user(
@@ -397,6 +399,7 @@ def test_the_official_user_ids_exist_in_the_stand_ins(built: str) -> None:
 
     assert ids("apache/kafka:4.1.1", "appuser") == "1000"
     assert ids("redis:7.4.2", "redis") == "999"
+    assert ids("haproxy:2.6.21", "haproxy") == "99"
     assert ids("prom/prometheus:v3.5.0", "nobody") == "65534"
 
 
@@ -574,8 +577,8 @@ def test_toxiproxy_serves_its_api_and_the_proxies_of_its_config(pods: Containers
     assert version.status_code == 200
     proxies = requests.get(f"http://127.0.0.1:{port}/proxies", timeout=5).json()
     assert {name: (p["listen"].rsplit(":", 1)[1], p["upstream"], p["enabled"]) for name, p in proxies.items()} == {
-        "payment": ("18443", "payment-service:8443", True),
-        "capture": ("18446", "payment-service:8443", True),
+        "payment": ("18443", "127.0.0.1:28443", True),  # payment-lb, beside Toxiproxy
+        "capture": ("18446", "127.0.0.1:28443", True),
     }
     metrics = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
     assert metrics.status_code == 200 and "go_goroutines" in metrics.text  # -runtime-metrics
