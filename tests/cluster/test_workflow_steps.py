@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -98,40 +99,35 @@ def test_steady_state_holds_on_the_local_stack(stack: object) -> None:
     assert "checkout-api x2, payment-service x2, order-consumer x1" in proc.stdout
 
 
-def test_steady_state_is_not_met_while_the_payment_path_has_a_toxic(stack: object) -> None:
-    toxiproxy = stack.url("toxiproxy")  # type: ignore[attr-defined]
-    toxic = {"name": "ci-step-test", "type": "latency", "stream": "downstream", "attributes": {"latency": 50}}
+def _steady_state_with_toxic(toxiproxy: str, toxic: dict[str, object]) -> subprocess.CompletedProcess[str]:
+    """The steady-state step (3 s deadline) while ``toxic`` is on the payment path; the toxic is
+    removed again whatever happens."""
     resp = requests.post(f"{toxiproxy}/proxies/payment/toxics", json=toxic, timeout=5)
     assert resp.status_code == 200, resp.text
     try:
-        proc = script(
-            "ci-steady-state.sh", "--var-file", "@chaosext/cluster/targets/local.yaml", "--timeout", "3"
-        )
-        assert proc.returncode == 1, shown(proc)
-        assert "steady state NOT met: toxiproxy: proxy 'payment' has toxics ['ci-step-test']" in proc.stderr
+        return script("ci-steady-state.sh", "--var-file", "@chaosext/cluster/targets/local.yaml", "--timeout", "3")
     finally:
-        requests.delete(f"{toxiproxy}/proxies/payment/toxics/ci-step-test", timeout=5)
-    assert _toxics(toxiproxy) == []
+        requests.delete(f"{toxiproxy}/proxies/payment/toxics/{toxic['name']}", timeout=5)
+        assert _toxics(toxiproxy) == []
+
+
+def test_steady_state_is_not_met_while_the_payment_path_has_a_toxic(stack: object) -> None:
+    toxic = {"name": "ci-step-test", "type": "latency", "stream": "downstream", "attributes": {"latency": 50}}
+    proc = _steady_state_with_toxic(stack.url("toxiproxy"), toxic)  # type: ignore[attr-defined]
+    assert proc.returncode == 1, shown(proc)
+    assert "steady state NOT met: toxiproxy: proxy 'payment' has toxics ['ci-step-test']" in proc.stderr
 
 
 def test_steady_state_is_not_met_while_checkouts_are_not_paid(stack: object) -> None:
     """A payment path that holds every connection (a timeout toxic) leaves checkout ready but
     unable to charge: the charge check names it, not only the toxic."""
-    toxiproxy = stack.url("toxiproxy")  # type: ignore[attr-defined]
     toxic = {"name": "ci-step-stall", "type": "timeout", "stream": "upstream", "attributes": {"timeout": 0}}
-    resp = requests.post(f"{toxiproxy}/proxies/payment/toxics", json=toxic, timeout=5)
-    assert resp.status_code == 200, resp.text
-    try:
-        proc = script(
-            "ci-steady-state.sh", "--var-file", "@chaosext/cluster/targets/local.yaml", "--timeout", "3"
-        )
-        assert proc.returncode == 1, shown(proc)
-        assert re.search(r"steady state NOT met: charge: POST \S+/api/checkout answered 5\d\d \(\w+\), want 201 paid",
-                         proc.stderr), shown(proc)
-        assert "checkout: ok: GET" in proc.stdout, shown(proc)
-    finally:
-        requests.delete(f"{toxiproxy}/proxies/payment/toxics/ci-step-stall", timeout=5)
-    assert _toxics(toxiproxy) == []
+    proc = _steady_state_with_toxic(stack.url("toxiproxy"), toxic)  # type: ignore[attr-defined]
+    assert proc.returncode == 1, shown(proc)
+    assert re.search(
+        r"steady state NOT met: charge: POST \S+/api/checkout answered 5\d\d \(\w+\), want 201 paid", proc.stderr
+    ), shown(proc)
+    assert "checkout: ok: GET" in proc.stdout, shown(proc)
 
 
 def test_every_experiment_ran_with_rollbacks_and_left_nothing_behind(chaos_run: Run) -> None:
