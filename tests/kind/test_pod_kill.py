@@ -102,10 +102,10 @@ def test_a_killed_payment_pod_is_replaced_by_a_new_container_under_load(
     "whole tests/kind session, run after the certificate-interrupt test, the error ratio after the "
     "kill was 0.47 (1 run); the cause of that difference is not found yet"))
 def test_checkout_keeps_its_slo_while_a_payment_pod_is_killed() -> None:
-    """The experiment's hypothesis over the 30 s after the kill. It holds because Toxiproxy dials
-    payment-lb on localhost (cluster/base/toxiproxy/payment-lb.cfg): dialled at payment-service's
-    ClusterIP, a dial routed to the killed pod blocked every new connection through Toxiproxy and
-    the error ratio after the kill was 0.15-0.94."""
+    """The experiment's hypothesis over the 30 s after the kill. Toxiproxy dials payment-lb on
+    localhost (cluster/base/toxiproxy/payment-lb.cfg): dialled at payment-service's ClusterIP, a
+    dial routed to the killed pod blocked every new connection through Toxiproxy and the error
+    ratio after the kill was 0.15-0.94."""
     if not _AFTER_KILL:
         pytest.skip("the kill test did not measure the window after the kill")
     max_error_ratio, max_p99_ms = _hypothesis()
