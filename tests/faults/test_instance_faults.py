@@ -78,6 +78,24 @@ def test_kill_one_payment_instance_is_replaced_and_traffic_holds(stack: Stack) -
     assert probes.instances_ready("payment-service", configuration=LOCAL)["ready"] == len(clocks)
 
 
+def test_waiting_for_instances_holds_until_a_restarted_replica_has_run_long_enough(stack: Stack) -> None:
+    """wait_for_instances, which experiments run before they inject, does not return while a
+    replica that supervisor just restarted is younger than ``running_for_s``, and fails naming the
+    service when it does not settle in time."""
+    (victim,) = actions.kill_instances("payment-service", count=1, configuration=LOCAL)["killed"]
+    wait_until("the supervisor to restart the killed instance",
+               lambda: _pids("payment-service")[victim["instance"]] not in (0, victim["pid"]), timeout=30)
+    with pytest.raises(ActivityFailed, match=r"payment-service did not settle within 'timeout' 1 s: [01] of 2 "):
+        actions.wait_for_instances("payment-service", replicas=2, running_for_s=60, timeout=1, configuration=LOCAL)
+    with pytest.raises(ActivityFailed, match=r"\(want 3\)"):
+        actions.wait_for_instances("payment-service", replicas=3, timeout=1, configuration=LOCAL)
+    settled = actions.wait_for_instances("payment-service", replicas=2, running_for_s=3, timeout=30,
+                                         configuration=LOCAL)
+    clocks = {r["instance"]: r["running_for_s"] for r in settled["instances"]}
+    assert settled["ready"] == settled["total"] == 2 and min(clocks.values()) >= 3, settled
+    assert settled["waited_s"] > 0, settled  # the restarted replica was younger than 3 s when asked
+
+
 def test_stop_instance_for_a_duration_comes_back_by_itself(stack: Stack) -> None:
     record = actions.stop_instances("checkout-api", count=1, duration=3, configuration=LOCAL)
     stopped = record["changed"]["stopped"][0]

@@ -34,6 +34,13 @@ def _hypothesis() -> tuple[float, float]:
     return float(ratio), float(p99)
 
 
+def _settled_step() -> dict[str, Any]:
+    """The arguments of the experiment's first step, which waits for a settled payment fleet."""
+    (step,) = [a for a in json.loads(EXPERIMENT.read_text())["method"] if a["name"] == "payment-instances-settled"]
+    arguments: dict[str, Any] = step["provider"]["arguments"]
+    return arguments
+
+
 def _results(run_id: str) -> list[vegeta.Result]:
     return vegeta.read_results(load_run(run_id).results)
 
@@ -59,8 +66,10 @@ _AFTER_KILL: dict[str, Any] = {}
 
 def test_a_killed_payment_pod_is_replaced_by_a_new_container_under_load(
         kind_cluster: KindCluster, chaos_config: dict[str, Any]) -> None:
+    # as the experiment does: two payment pods, Ready and running for 20 s, before any load or kill
+    settled = instance_actions.wait_for_instances(**_settled_step(), configuration=chaos_config)
     before = {p.metadata.name: container_id(p) for p in app_pods(kind_cluster, "payment-service")}
-    assert len(before) == 2, before
+    assert set(before) == {r["instance"] for r in settled["instances"]} and len(before) == 2, (before, settled)
     run_id = traffic_actions.start_load(rate=RATE, duration=WARM_UP_S + JUDGED_S + 10, scenario="checkout",
                                         timeout_s=10, configuration=chaos_config)["run_id"]
     try:
@@ -97,18 +106,18 @@ def test_a_killed_payment_pod_is_replaced_by_a_new_container_under_load(
     _AFTER_KILL.update(summary)
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "holds when run alone since payment-lb (5 of 5 runs: no error, p99 195-439 ms), but in the "
-    "whole tests/kind session, run after the certificate-interrupt test, the error ratio after the "
-    "kill was 0.47 (1 run); the cause of that difference is not found yet"))
 def test_checkout_keeps_its_slo_while_a_payment_pod_is_killed() -> None:
     """The experiment's hypothesis over the 30 s after the kill. Toxiproxy dials payment-lb on
     localhost (cluster/base/toxiproxy/payment-lb.cfg): dialled at payment-service's ClusterIP, a
     dial routed to the killed pod blocked every new connection through Toxiproxy and the error
-    ratio after the kill was 0.15-0.94."""
+    ratio after the kill was 0.15-0.94. The kill waits for a settled fleet: run straight after the
+    certificate-interrupt test, whose rollback restarts payment, the surviving pod was 6 s old and
+    on the 2-core node served 3-13 charges/s instead of 20 for 6 s after the kill (error ratio 0.20
+    and 0.47)."""
     if not _AFTER_KILL:
         pytest.skip("the kill test did not measure the window after the kill")
     max_error_ratio, max_p99_ms = _hypothesis()
-    assert _AFTER_KILL["error_ratio"] < max_error_ratio, _AFTER_KILL
-    assert _AFTER_KILL["latency_ms"]["p99"] <= max_p99_ms, _AFTER_KILL
+    seen = json.dumps(_AFTER_KILL)
+    assert _AFTER_KILL["error_ratio"] < max_error_ratio, seen
+    assert _AFTER_KILL["latency_ms"]["p99"] <= max_p99_ms, seen
 
