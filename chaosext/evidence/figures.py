@@ -14,6 +14,7 @@ __all__ = [
     "abort_figures",
     "fault_window",
     "fmt_ms",
+    "fmt_offset",
     "fmt_rate",
     "phase_figures",
     "series",
@@ -47,6 +48,12 @@ def fmt_ms(value: float | None) -> str:
     if value >= 1000:
         return f"{value / 1000:.3g} s"
     return f"{value:.3g} ms" if value < 100 else f"{value:.0f} ms"
+
+
+def fmt_offset(seconds: float) -> str:
+    """Seconds from the fault's start, rounded: ``T+12 s``, ``T-3 s``; less than half a second
+    either side is ``T+0 s`` (never ``T-0 s``)."""
+    return f"T{seconds:+z.0f} s"
 
 
 def fmt_rate(value: float | None) -> str:

@@ -17,6 +17,7 @@ from chaosext.evidence.figures import (
     abort_figures,
     fault_window,
     fmt_ms,
+    fmt_offset,
     fmt_rate,
     phase_figures,
     series,
@@ -154,7 +155,7 @@ def _observed(run: Run) -> str:
     errors = series(journal, "error_rate")
     origin = window[0] if window else min((p[0] for p in client + errors), default=0.0)
     if (peak := worst(client, origin, limits.get("p99_ms"))) is not None:
-        parts.append(f"p99 peaked at {fmt_ms(peak.value)} at T{peak.offset_s:+.0f} s")
+        parts.append(f"p99 peaked at {fmt_ms(peak.value)} at {fmt_offset(peak.offset_s)}")
     if (peak := worst(errors, origin, limits.get("error_rate"))) is not None:
         if peak.seconds_over > 0:
             parts.append(f"5xx {fmt_rate(peak.value)} (over threshold for {peak.seconds_over:.0f} s)")

@@ -14,7 +14,15 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
-from chaosext.evidence.figures import Series, fault_window, fmt_ms, fmt_rate, series, thresholds  # noqa: E402
+from chaosext.evidence.figures import (  # noqa: E402
+    Series,
+    fault_window,
+    fmt_ms,
+    fmt_offset,
+    fmt_rate,
+    series,
+    thresholds,
+)
 from chaosext.evidence.journal import Journal  # noqa: E402
 
 __all__ = ["has_timeline", "render_timeline"]
@@ -60,7 +68,7 @@ def _top(ax: Axes) -> float:
 def _mark_peak(ax: Axes, points: Series, origin: float, fmt: Callable[[float], str]) -> None:
     ts, value = max(points, key=lambda p: p[1])
     ax.annotate(
-        f"peak {fmt(value)} at T{ts - origin:+.0f} s",
+        f"peak {fmt(value)} at {fmt_offset(ts - origin)}",
         xy=(ts - origin, value),
         xytext=(0, 8),
         textcoords="offset points",
