@@ -77,8 +77,9 @@ def wait_for_instances(
     """Wait until ``service`` has settled: exactly ``replicas`` instances (default: as many as there
     are, at least one), every one ready and running for at least ``running_for_s`` seconds. A fault
     injected into a fleet that is still rolling out, or whose replicas have just started, measures
-    the rollout rather than the fault: experiments wait for this before they inject. Returns the last ``instances_ready``
-    report with ``waited_s``; fails after ``timeout`` seconds naming what was missing."""
+    the rollout rather than the fault: experiments wait for this before they inject. Returns the
+    last ``instances_ready`` report with ``waited_s``; fails after ``timeout`` seconds naming what
+    was missing."""
     if replicas is not None:
         replicas = checks.positive_int("replicas", replicas)
     minimum = checks.seconds("running_for_s", running_for_s, zero_ok=True)

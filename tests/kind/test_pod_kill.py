@@ -26,18 +26,22 @@ JUDGED_S = 30  # the experiment's window after the kill
 BACK_WITHIN_S = 30  # the experiment's bound for the replacement to be up
 
 
+def _step(name: str) -> dict[str, Any]:
+    """One activity of the experiment's method, by name."""
+    method: dict[str, dict[str, Any]] = {a["name"]: a for a in json.loads(EXPERIMENT.read_text())["method"]}
+    return method[name]
+
+
 def _hypothesis() -> tuple[float, float]:
     """The experiment's client-side tolerances: error ratio below X, p99 (ms) at most Y."""
-    method = {a["name"]: a for a in json.loads(EXPERIMENT.read_text())["method"]}
-    ratio = method["client-error-ratio-during-kill"]["provider"]["arguments"]["threshold"]
-    p99 = method["client-p99-during-kill-ms"]["tolerance"]["range"][1]
+    ratio = _step("client-error-ratio-during-kill")["provider"]["arguments"]["threshold"]
+    p99 = _step("client-p99-during-kill-ms")["tolerance"]["range"][1]
     return float(ratio), float(p99)
 
 
 def _settled_step() -> dict[str, Any]:
     """The arguments of the experiment's first step, which waits for a settled payment fleet."""
-    (step,) = [a for a in json.loads(EXPERIMENT.read_text())["method"] if a["name"] == "payment-instances-settled"]
-    arguments: dict[str, Any] = step["provider"]["arguments"]
+    arguments: dict[str, Any] = _step("payment-instances-settled")["provider"]["arguments"]
     return arguments
 
 
