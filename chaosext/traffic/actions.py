@@ -9,16 +9,17 @@ from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
 from chaosext.common import checks
+from chaosext.common.waiting import WaitTimeout, wait_until
 from chaosext.faults import engine, markers
 from chaosext.faults.markers import FaultMarker
 from chaosext.faults.undoers import undoer
 from chaosext.target import driver_for
 from chaosext.traffic import stats, vegeta
 from chaosext.traffic.driver import TrafficDriver
-from chaosext.traffic.runs import LoadRun, load_run
+from chaosext.traffic.runs import LoadRun, latest_run, load_run
 from chaosext.traffic.targets import SCENARIOS, write_targets
 
-__all__ = ["start_load", "stop_load"]
+__all__ = ["start_load", "stop_load", "wait_for_steady_load"]
 
 FAMILY = "traffic"
 MAX_RATE = 20_000.0
@@ -122,3 +123,73 @@ def stop_load(
                 }
             )
     return stopped
+
+
+def _baseline(run: LoadRun, window_s: float, quantile: float) -> dict[str, Any]:
+    """The client-side figures of the requests run sent in its last ``window_s`` seconds, the
+    ``quantile`` latency as ``latency_ms_q``, and whether the run has lasted that long."""
+    results = vegeta.read_results(run.results)
+    now = time.time()
+    recent = stats.window(results, since=now - window_s)
+    summary = stats.summarize(recent) if recent else {"requests": 0, "error_ratio": None}
+    latency = stats.quantile([r.latency_ms for r in recent], quantile)
+    return {
+        **summary,
+        "latency_ms_q": None if latency is None else round(latency, 2),
+        "lasted": bool(results) and results[0].ts <= now - window_s,
+    }
+
+
+def wait_for_steady_load(
+    latency_at_most_ms: float,
+    quantile: float = 0.99,
+    error_ratio_below: float = 0.005,
+    window_s: float = 10,
+    timeout: float = 120,
+    run_id: str | None = None,
+    configuration: Configuration = None,
+    secrets: Secrets = None,
+) -> dict[str, Any]:
+    """Wait until load run ``run_id`` (default: the latest) has run for ``window_s`` seconds and the
+    requests sent in its last ``window_s`` seconds meet the baseline: latency ``quantile`` at most
+    ``latency_at_most_ms`` and error ratio below ``error_ratio_below``. A fault injected while the
+    service is not yet steady under the load (cold pools and caches, a node still busy with a
+    previous rollout) measures that and not the fault: experiments wait for this between starting
+    the load and injecting. Returns the baseline window's client-side summary with ``waited_s``;
+    fails after ``timeout`` seconds, or as soon as the load has stopped, naming the last figures."""
+    limit_ms = checks.number("latency_at_most_ms", latency_at_most_ms, "milliseconds")
+    if limit_ms <= 0:
+        raise ActivityFailed(
+            f"'latency_at_most_ms' must be a positive number of milliseconds, got {latency_at_most_ms!r}")
+    q = stats.check_quantile(quantile)
+    max_ratio = checks.fraction("error_ratio_below", error_ratio_below, example="0.005")
+    window = checks.seconds("window_s", window_s)
+    limit = checks.seconds("timeout", timeout)
+    run = load_run(run_id) if run_id is not None else latest_run()
+    want = f"p{q * 100:g} at most {limit_ms:g} ms and error ratio below {max_ratio:g}"
+
+    def steady(b: dict[str, Any]) -> bool:
+        return bool(b["lasted"] and b["latency_ms_q"] is not None and b["latency_ms_q"] <= limit_ms
+                    and b["error_ratio"] is not None and b["error_ratio"] < max_ratio)
+
+    def figures(b: dict[str, Any]) -> str:
+        return (f"{b['requests']} requests, p{q * 100:g} {b['latency_ms_q']} ms, "
+                f"error ratio {b['error_ratio']}")
+
+    def baseline() -> dict[str, Any]:
+        b = _baseline(run, window, q)
+        if not steady(b) and not vegeta.alive(run.pid):
+            raise ActivityFailed(f"load run {run.id} stopped before it was steady; last {window:g} s: "
+                                 f"{figures(b)}; want {want} (see {run.log})")
+        return b
+
+    started = time.monotonic()
+    try:
+        found = wait_until(f"load run {run.id} to be steady", baseline, done=steady, timeout_s=limit,
+                           interval_s=1)
+    except WaitTimeout as exc:
+        last = exc.last if isinstance(exc.last, dict) else _baseline(run, window, q)
+        raise ActivityFailed(f"load run {run.id} was not steady within 'timeout' {limit:g} s: last "
+                             f"{window:g} s: {figures(last)}; want {want}") from None
+    found.pop("lasted")
+    return {"run_id": run.id, "window_s": window, "waited_s": round(time.monotonic() - started, 1), **found}

@@ -130,6 +130,44 @@ def test_timeouts_and_refused_connections_count_as_errors(stack: Stack) -> None:
     actions.stop_load()
 
 
+def _remove_toxics(stack: Stack, url: str) -> None:
+    """Take the toxics off the temporary path that serves ``url``."""
+    api = stack.url("toxiproxy")
+    listen = url.removeprefix("http://")
+    (name,) = [n for n, p in requests.get(f"{api}/proxies", timeout=5).json().items() if p["listen"] == listen]
+    requests.delete(f"{api}/proxies/{name}/toxics/t", timeout=5).raise_for_status()
+
+
+def test_waiting_for_steady_load_holds_until_the_last_window_meets_the_baseline(stack: Stack) -> None:
+    slow = {"type": "latency", "stream": "downstream", "attributes": {"latency": 400}}
+    with toxic_path(stack, slow) as url:
+        run_id = actions.start_load(rate=20, duration=120, scenario="catalog", base_url=url)["run_id"]
+        try:
+            # every answer takes 400 ms more: never steady against a 200 ms baseline
+            with pytest.raises(ActivityFailed, match=r"not steady within 'timeout' 4 s: last 2 s: \d+ requests, "
+                                                     r"p99 4\d\d(\.\d+)? ms, error ratio 0\.0; want p99 at most 200 ms"):
+                actions.wait_for_steady_load(latency_at_most_ms=200, window_s=2, timeout=4, run_id=run_id)
+            _remove_toxics(stack, url)
+            steady = actions.wait_for_steady_load(latency_at_most_ms=200, window_s=2, timeout=30, run_id=run_id)
+        finally:
+            actions.stop_load(run_id)
+    # it waited for a whole window without the toxic: its figures are the fast answers only
+    assert steady["run_id"] == run_id and steady["waited_s"] > 0, steady
+    assert steady["latency_ms_q"] <= 200 and steady["latency_ms"]["max"] < 400, steady
+    assert steady["error_ratio"] == 0 and steady["requests"] >= 30, steady
+
+
+def test_waiting_for_steady_load_fails_at_once_when_the_load_has_stopped(stack: Stack) -> None:
+    refused = actions.start_load(rate=10, duration=2, scenario="catalog", base_url=f"http://127.0.0.1:{free_port()}")
+    _finished(refused["run_id"], 30)
+    started = time.monotonic()
+    with pytest.raises(ActivityFailed, match=r"stopped before it was steady; last 60 s: 20 requests, p99 [\d.]+ "
+                                             r"ms, error ratio 1\.0"):
+        actions.wait_for_steady_load(latency_at_most_ms=800, window_s=60, timeout=300, run_id=refused["run_id"])
+    assert time.monotonic() - started < 60, "it waited for the timeout instead of failing when the load stopped"
+    actions.stop_load()
+
+
 @pytest.mark.parametrize(
     ("kwargs", "needle"),
     [

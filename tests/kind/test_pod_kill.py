@@ -21,7 +21,6 @@ from chaosext.traffic.runs import load_run
 
 EXPERIMENT = REPO / "experiments" / "payment-instance-kill.json"
 RATE = 20  # checkouts/s, the experiment's
-WARM_UP_S = 20  # at most, until checkout serves the load without errors
 JUDGED_S = 30  # the experiment's window after the kill
 BACK_WITHIN_S = 30  # the experiment's bound for the replacement to be up
 
@@ -39,21 +38,14 @@ def _hypothesis() -> tuple[float, float]:
     return float(ratio), float(p99)
 
 
-def _settled_step() -> dict[str, Any]:
-    """The arguments of the experiment's first step, which waits for a settled payment fleet."""
-    arguments: dict[str, Any] = _step("payment-instances-settled")["provider"]["arguments"]
+def _arguments(name: str) -> dict[str, Any]:
+    """The arguments of one of the experiment's steps."""
+    arguments: dict[str, Any] = _step(name)["provider"]["arguments"]
     return arguments
 
 
 def _results(run_id: str) -> list[vegeta.Result]:
     return vegeta.read_results(load_run(run_id).results)
-
-
-def _steady(results: list[vegeta.Result]) -> bool:
-    """At least 2 s of load answered, and every checkout of the last 2 s succeeded."""
-    if not results or results[-1].ts - results[0].ts < 2:
-        return False
-    return stats.error_ratio(stats.window(results, since=results[-1].ts - 2)) == 0
 
 
 def _errors_per_second(results: list[vegeta.Result], start: float) -> dict[int, int]:
@@ -71,14 +63,16 @@ _AFTER_KILL: dict[str, Any] = {}
 def test_a_killed_payment_pod_is_replaced_by_a_new_container_under_load(
         kind_cluster: KindCluster, chaos_config: dict[str, Any]) -> None:
     # as the experiment does: two payment pods, Ready and running for 20 s, before any load or kill
-    settled = instance_actions.wait_for_instances(**_settled_step(), configuration=chaos_config)
+    settled = instance_actions.wait_for_instances(**_arguments("payment-instances-settled"),
+                                                  configuration=chaos_config)
     before = {p.metadata.name: container_id(p) for p in app_pods(kind_cluster, "payment-service")}
     assert set(before) == {r["instance"] for r in settled["instances"]} and len(before) == 2, (before, settled)
-    run_id = traffic_actions.start_load(rate=RATE, duration=WARM_UP_S + JUDGED_S + 10, scenario="checkout",
-                                        timeout_s=10, configuration=chaos_config)["run_id"]
+    steady_step = _arguments("checkout-load-steady")
+    run_id = traffic_actions.start_load(rate=RATE, duration=steady_step["timeout"] + JUDGED_S + 10,
+                                        scenario="checkout", timeout_s=10, configuration=chaos_config)["run_id"]
     try:
-        wait_until("checkout to serve the load without errors before the kill", lambda: _results(run_id), _steady,
-                   timeout_s=WARM_UP_S, interval_s=0.5)
+        # as the experiment does: the last 10 s of load meet the hypothesis before the kill
+        baseline = traffic_actions.wait_for_steady_load(**steady_step, run_id=run_id, configuration=chaos_config)
         killed = instance_actions.kill_instances("payment-service", count=1, signal="SIGKILL",
                                                  configuration=chaos_config)
         (victim,) = killed["killed"]
@@ -105,15 +99,14 @@ def test_a_killed_payment_pod_is_replaced_by_a_new_container_under_load(
     assert not traffic_probes.load_report(run_id=run_id)["running"]
     # judged as the experiment judges it: the client's view of the window after the kill
     judged = stats.window(_results(run_id), since=killed["at"], until=killed["at"] + JUDGED_S)
-    summary = {**stats.summarize(judged), "errors_per_second_after_kill": _errors_per_second(judged, killed["at"])}
+    per_second = stats.series(judged, killed["at"], killed["at"] + JUDGED_S, step=1.0, span=1.0)
+    summary = {**stats.summarize(judged), "errors_per_second_after_kill": _errors_per_second(judged, killed["at"]),
+               "p99_ms_per_second_after_kill": [round(p) for _, p in per_second["p99_ms"]],
+               "baseline_before_kill": {k: baseline[k] for k in ("requests", "error_ratio", "latency_ms", "waited_s")}}
     assert summary["requests"] >= 0.9 * RATE * JUDGED_S, summary
     _AFTER_KILL.update(summary)
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "the error ratio now holds in the whole tests/kind session (0.0 after the kill) but p99 did not: "
-    "1076 ms with p50 206 ms over the whole window, on the 2-core node, in 1 session run; after the "
-    "certificate-interrupt test alone 8 of 9 runs held both"))
 def test_checkout_keeps_its_slo_while_a_payment_pod_is_killed() -> None:
     """The experiment's hypothesis over the 30 s after the kill. Toxiproxy dials payment-lb on
     localhost (cluster/base/toxiproxy/payment-lb.cfg): dialled at payment-service's ClusterIP, a
@@ -121,7 +114,9 @@ def test_checkout_keeps_its_slo_while_a_payment_pod_is_killed() -> None:
     ratio after the kill was 0.15-0.94. The kill waits for a settled fleet: run straight after the
     certificate-interrupt test, whose rollback restarts payment, the surviving pod was 6 s old and
     on the 2-core node served 3-13 charges/s instead of 20 for 6 s after the kill (error ratio 0.20
-    and 0.47)."""
+    and 0.47). The kill also waits until the last 10 s of load meet the hypothesis: a node still
+    slow from what ran before (p50 206 ms over the whole window) is then a baseline failure, named
+    as such, and not a verdict on the kill."""
     if not _AFTER_KILL:
         pytest.skip("the kill test did not measure the window after the kill")
     max_error_ratio, max_p99_ms = _hypothesis()
