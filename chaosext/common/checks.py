@@ -15,6 +15,7 @@ __all__ = [
     "milliseconds",
     "non_empty",
     "number",
+    "positive",
     "positive_int",
     "seconds",
     "whole",
@@ -39,10 +40,15 @@ def seconds(name: str, value: Any, zero_ok: bool = False) -> float:
         if duration < 0:
             raise ActivityFailed(f"'{name}' must not be negative, got {value!r}")
         return duration
-    duration = number(name, value, "seconds")
-    if duration <= 0:
-        raise ActivityFailed(f"'{name}' must be a positive number of seconds, got {value!r}")
-    return duration
+    return positive(name, value, "seconds")
+
+
+def positive(name: str, value: Any, unit: str) -> float:
+    """A number of ``unit`` greater than 0 (a duration, a latency bound)."""
+    found = number(name, value, unit)
+    if found <= 0:
+        raise ActivityFailed(f"'{name}' must be a positive number of {unit}, got {value!r}")
+    return found
 
 
 def milliseconds(name: str, value: Any, maximum: float | None = None) -> float:

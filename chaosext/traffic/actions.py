@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, cast
 
 from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
@@ -157,10 +157,7 @@ def wait_for_steady_load(
     previous rollout) measures that and not the fault: experiments wait for this between starting
     the load and injecting. Returns the baseline window's client-side summary with ``waited_s``;
     fails after ``timeout`` seconds, or as soon as the load has stopped, naming the last figures."""
-    limit_ms = checks.number("latency_at_most_ms", latency_at_most_ms, "milliseconds")
-    if limit_ms <= 0:
-        raise ActivityFailed(
-            f"'latency_at_most_ms' must be a positive number of milliseconds, got {latency_at_most_ms!r}")
+    limit_ms = checks.positive("latency_at_most_ms", latency_at_most_ms, "milliseconds")
     q = stats.check_quantile(quantile)
     max_ratio = checks.fraction("error_ratio_below", error_ratio_below, example="0.005")
     window = checks.seconds("window_s", window_s)
@@ -188,7 +185,8 @@ def wait_for_steady_load(
         found = wait_until(f"load run {run.id} to be steady", baseline, done=steady, timeout_s=limit,
                            interval_s=1)
     except WaitTimeout as exc:
-        last = exc.last if isinstance(exc.last, dict) else _baseline(run, window, q)
+        # the probe runs at once and returns a dict or raises: the last value is always a baseline
+        last = cast(dict[str, Any], exc.last)
         raise ActivityFailed(f"load run {run.id} was not steady within 'timeout' {limit:g} s: last "
                              f"{window:g} s: {figures(last)}; want {want}") from None
     found.pop("lasted")
